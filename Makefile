@@ -1,0 +1,53 @@
+# kontrol: the two commands of the README, and the rest.
+#
+# A fresh machine needs only python3 (3.11+) and make: uv itself is installed
+# into .tools/ from PyPI, and uv installs everything else into .venv/ from
+# the committed uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.kontrol-synced
+export UV_PYTHON_DOWNLOADS := never
+
+DEMO_OUT ?= out/demo
+DEMO_AS_OF ?= 2026-10-31
+
+.PHONY: setup demo test pytest lint typecheck bench clean
+
+setup: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+## demo: install everything and run kontrol on the bundled synthetic delivery
+demo: setup
+	$(VENV)/bin/kontrol run --extracts fixtures/delivery --out $(DEMO_OUT) \
+		--as-of $(DEMO_AS_OF) --demo-key
+	$(VENV)/bin/kontrol cases --out $(DEMO_OUT) --top 3
+
+## test: install everything and run the whole test suite, then ruff and mypy
+test: setup pytest lint typecheck
+
+pytest: setup
+	$(VENV)/bin/python -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(VENV)/bin/python benchmarks/run_benchmarks.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) out

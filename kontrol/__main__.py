@@ -1,0 +1,5 @@
+import sys
+
+from kontrol.cli import main
+
+sys.exit(main())

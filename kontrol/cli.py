@@ -1,0 +1,173 @@
+"""The ``kontrol`` command line.
+
+Exit codes: 0 success; 1 the delivery or the run failed (a structural defect,
+too many rejects, a failed check), with the reason on stderr; 2 a usage or
+configuration error. Nothing printed here or logged contains a cpr value,
+except ``kontrol cases``, which shows the case queue to an authorised reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kontrol.errors import ConfigError, KontrolError
+
+if TYPE_CHECKING:
+    from kontrol.config import KontrolConfig
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kontrol",
+        description="Match register extracts to find benefit payments the registers contradict.",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the rules on a delivery and publish the case queue")
+    run.add_argument("--extracts", type=Path, required=True, help="delivery directory")
+    run.add_argument("--out", type=Path, required=True, help="output directory")
+    run.add_argument("--as-of", type=_date, required=True, help="run date, YYYY-MM-DD")
+    run.add_argument("--window-months", type=_positive_int, default=None, help="default 12")
+    run.add_argument("--config", type=Path, default=None, help="YAML or JSON configuration")
+    run.add_argument(
+        "--demo-key",
+        action="store_true",
+        help="use a fixed, public case key instead of $KONTROL_CASE_KEY (synthetic data only)",
+    )
+
+    load = commands.add_parser("load", help="check a delivery and print its summary")
+    load.add_argument("--extracts", type=Path, required=True, help="delivery directory")
+    load.add_argument("--config", type=Path, default=None, help="YAML or JSON configuration")
+    load.add_argument(
+        "--rejects-out", type=Path, default=None, help="write rejects/<extract>.parquet here"
+    )
+
+    synth = commands.add_parser("synth", help="generate a synthetic municipality")
+    synth.add_argument("--persons", type=_positive_int, required=True)
+    synth.add_argument("--seed", type=int, required=True)
+    synth.add_argument("--out", type=Path, required=True)
+    synth.add_argument("--as-of", type=_date, default=date(2026, 10, 31))
+    synth.add_argument("--months", type=_positive_int, default=15)
+    synth.add_argument("--row-defects", type=int, default=0)
+
+    cases = commands.add_parser("cases", help="print the top of a published case queue")
+    cases.add_argument("--out", type=Path, required=True, help="output directory of a run")
+    cases.add_argument("--top", type=_positive_int, default=5)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "load":
+            return _load(args)
+        if args.command == "synth":
+            return _synth(args)
+        if args.command == "cases":
+            return _cases(args)
+    except ConfigError as error:
+        print(f"kontrol: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KontrolError as error:
+        print(f"kontrol: error: {error}", file=sys.stderr)
+        return 1
+    return 2  # pragma: no cover - argparse enforces a command
+
+
+def _config(args: argparse.Namespace) -> KontrolConfig:
+    from pydantic import ValidationError
+
+    from kontrol.config import load_config
+
+    try:
+        return load_config(args.config, window_months=getattr(args, "window_months", None))
+    except (ValidationError, ValueError, OSError) as error:
+        raise ConfigError(str(error)) from error
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kontrol.queue import case_key_from_env
+    from kontrol.run import run
+
+    config = _config(args)
+    key = case_key_from_env(os.environ, demo=args.demo_key)
+    result = run(args.extracts, args.out, args.as_of, config, key)
+    print(f"run {result.run_id}: {result.cases} cases")
+    for rule_id, count in result.cases_per_rule.items():
+        print(f"  {rule_id}: {count}")
+    print(f"case queue:  {result.cases_path}")
+    print(f"manifest:    {result.out_dir / 'manifest.json'}")
+    print(f"rejects:     {result.out_dir / 'rejects'}")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from kontrol import io, pipeline
+
+    config = _config(args)
+    with tempfile.TemporaryDirectory(prefix="kontrol-load-") as staging_name:
+        staging = Path(staging_name)
+        loads = pipeline.load_delivery(args.extracts, staging, config)
+        for line in pipeline.delivery_summary(loads, pipeline.open_staged(staging)):
+            print(line)
+        if args.rejects_out is not None:
+            io.publish(staging / pipeline.REJECTS_DIR, args.rejects_out)
+            print(f"rejects written to {args.rejects_out}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from kontrol.synth import synthesize
+
+    summary = synthesize(
+        args.out,
+        persons=args.persons,
+        seed=args.seed,
+        as_of=args.as_of,
+        months=args.months,
+        row_defects=args.row_defects,
+    )
+    print(summary)
+    return 0
+
+
+def _cases(args: argparse.Namespace) -> int:
+    from kontrol.report import describe_top_cases
+
+    for line in describe_top_cases(args.out / "cases.parquet", args.top):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

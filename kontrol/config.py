@@ -1,0 +1,70 @@
+"""Typed configuration of a run.
+
+Thresholds and the benefit table live here, not in code, so that an
+installation can change them with a ``--config`` YAML/JSON file and the run
+manifest can record exactly what was in force. Unknown keys are refused so a
+typo in a config file fails loudly instead of silently using a default.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kontrol.benefits import DEFAULT_BENEFITS, Benefit
+
+
+class LoaderConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: CONTRACT.md section 1: more than 1 % rejected rows fails the run.
+    max_reject_share: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
+
+
+class KontrolConfig(BaseModel):
+    """Everything configurable about a run; serialised into the manifest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_months: int = Field(default=12, ge=1, le=120)
+    benefits: tuple[Benefit, ...] = DEFAULT_BENEFITS
+    loader: LoaderConfig = LoaderConfig()
+    #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
+    rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> KontrolConfig:
+        codes = [b.code for b in self.benefits]
+        if len(codes) != len(set(codes)):
+            raise ValueError("benefit codes must be unique")
+        return self
+
+    @property
+    def benefit_codes(self) -> tuple[str, ...]:
+        return tuple(b.code for b in self.benefits)
+
+    def codes_where(self, flag: str) -> list[str]:
+        """Benefit codes whose boolean property ``flag`` is set, e.g. ``residence_required``."""
+        return sorted(b.code for b in self.benefits if getattr(b, flag))
+
+    def canonical_json(self) -> str:
+        """Deterministic serialisation, for the manifest and the run id."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def load_config(path: Path | None, **overrides: Any) -> KontrolConfig:
+    """Read a YAML or JSON config file (or none) and apply CLI overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        text = Path(path).read_text(encoding="utf-8")
+        loaded = yaml.safe_load(text) if text.strip() else {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: a config file must be a mapping of settings")
+        data.update(loaded)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return KontrolConfig.model_validate(data)
