@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -28,7 +28,7 @@ from kontrol.schema import ExtractSpec
 
 #: Parquet settings for everything kontrol writes. Fixed, so that the same
 #: frame gives the same bytes (CONTRACT.md section 3: byte-identical output).
-PARQUET_COMPRESSION = "zstd"
+PARQUET_COMPRESSION: Final[Literal["zstd"]] = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
 
 
@@ -61,17 +61,22 @@ def _compatible(found: pl.DataType, declared: pl.DataType) -> bool:
     return False
 
 
+_INTEGER_BITS: dict[type[pl.DataType], int] = {
+    pl.Int8: 8,
+    pl.Int16: 16,
+    pl.Int32: 32,
+    pl.Int64: 64,
+    pl.Int128: 128,
+    pl.UInt8: 8,
+    pl.UInt16: 16,
+    pl.UInt32: 32,
+    pl.UInt64: 64,
+    pl.UInt128: 128,
+}
+
+
 def _integer_range(dtype: pl.DataType) -> tuple[int, int]:
-    bits = {
-        pl.Int8: 8,
-        pl.Int16: 16,
-        pl.Int32: 32,
-        pl.Int64: 64,
-        pl.UInt8: 8,
-        pl.UInt16: 16,
-        pl.UInt32: 32,
-        pl.UInt64: 64,
-    }[type(dtype)]
+    bits = _INTEGER_BITS[type(dtype)]
     if dtype.is_signed_integer():
         return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     return 0, 2**bits - 1
@@ -82,7 +87,7 @@ def delivered_schema(path: Path) -> pl.Schema:
     if not path.is_file():
         raise StructuralDefect(path.name, None, "required file missing")
     try:
-        return pl.read_parquet_schema(path)
+        return pl.Schema(pl.read_parquet_schema(path))
     except Exception as error:  # polars/arrow raise several types for corrupt files
         raise StructuralDefect(path.name, None, f"unreadable as Parquet ({error})") from error
 

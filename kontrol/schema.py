@@ -99,7 +99,7 @@ class InSet(Constraint):
 class AtLeast(Constraint):
     """``column >= minimum``, optionally only where ``when`` holds."""
 
-    minimum: object = 0
+    minimum: int = 0
     when: pl.Expr | None = field(default=None, compare=False)
     when_text: str = ""
 

@@ -1,0 +1,199 @@
+"""From a delivery to cases: build each rule's context, run its flag, compile items to cases.
+
+The compile step is the one place where CONTRACT.md section 4's case rules
+are implemented, for every rule alike (docs/contract-readings.md 15, 16):
+
+* one case per (rule, cpr);
+* ``period_start`` = min item start, ``period_end`` = max item end;
+* ``amount_at_stake_dkk`` = exact decimal sum of item amounts, Decimal(14,2);
+  the case is dropped when it is <= 0;
+* ``anchor_date`` = the anchor of the earliest item, earliest by
+  ``(order_key, item_end, first benefit code)``;
+* ``benefit_codes`` = sorted distinct codes over all items;
+* ``evidence`` = a JSON object with a fixed key order: the case facts, a
+  ``summary`` (the earliest item's sentence plus the totals) and at most
+  :data:`~kontrol.rules.items.MAX_LISTED` item fragments, earliest first,
+  with ``items_total`` beside them.
+
+Everything stays lazy; the caller collects (``engine="streaming"`` works).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from kontrol.config import KontrolConfig
+from kontrol.errors import ConfigError
+from kontrol.extracts import Extracts
+from kontrol.rules.items import MAX_LISTED
+from kontrol.rules.spec import CASE_SCHEMA, ITEM_SCHEMA, RuleContext, RuleParameters, RuleSpec
+from kontrol.schema import CASE_MONEY
+from kontrol.timeline import person_states
+from kontrol.window import Window, net_lines, window_for
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """The run-wide inputs every rule shares, cut to the window and to ``as_of``."""
+
+    as_of: date
+    window: Window
+    config: KontrolConfig
+    all_lines: pl.LazyFrame
+    timeline: pl.LazyFrame
+    relations: pl.LazyFrame
+    persons: pl.LazyFrame
+    income: pl.LazyFrame
+
+    @classmethod
+    def build(cls, extracts: Extracts, as_of: date, config: KontrolConfig) -> RuleInputs:
+        window = window_for(as_of, config.window_months)
+        return cls(
+            as_of=as_of,
+            window=window,
+            config=config,
+            all_lines=net_lines(extracts.payments, window),
+            timeline=person_states(extracts.residence_events, as_of),
+            # Reading 7: a relation counts only from a valid_from on or before as_of.
+            relations=extracts.relations.filter(pl.col("valid_from") <= as_of),
+            persons=extracts.persons.select("cpr", "birth_date"),
+            income=extracts.income.filter(window.contains("month")),
+        )
+
+    def context(self, spec: RuleSpec, params: RuleParameters | None = None) -> RuleContext:
+        overrides = self.config.rule_parameters.get(spec.rule_id)
+        return RuleContext(
+            as_of=self.as_of,
+            window=self.window,
+            config=self.config,
+            params=params if params is not None else spec.resolve_parameters(overrides),
+            benefit_codes=spec.benefits_in_scope.resolve(self.config),
+            all_lines=self.all_lines,
+            timeline=self.timeline,
+            relations=self.relations,
+            persons=self.persons,
+            income=self.income,
+        )
+
+
+def resolve_all_parameters(
+    config: KontrolConfig, catalogue: Sequence[RuleSpec]
+) -> dict[str, RuleParameters]:
+    """Every rule's parameters in force; refuses overrides for rules not in the catalogue.
+
+    The manifest records these so an auditor sees the thresholds actually used.
+    """
+    known = {spec.rule_id for spec in catalogue}
+    unknown = sorted(set(config.rule_parameters) - known)
+    if unknown:
+        raise ConfigError(
+            f"rule_parameters: unknown rule id(s) {', '.join(unknown)};"
+            f" known: {', '.join(sorted(known))}"
+        )
+    return {
+        spec.rule_id: spec.resolve_parameters(config.rule_parameters.get(spec.rule_id))
+        for spec in catalogue
+    }
+
+
+def compile_cases(items: pl.LazyFrame, spec: RuleSpec) -> pl.LazyFrame:
+    """Flagged items of one rule → at most one case per cpr, in :data:`CASE_SCHEMA`."""
+    order = [
+        pl.col("order_key"),
+        pl.col("item_end"),
+        pl.col("_first_code"),
+        pl.col("item_start"),
+        pl.col("evidence"),
+    ]
+    cases = (
+        items.match_to_schema(ITEM_SCHEMA)
+        .with_columns(pl.col("benefit_codes").list.sort().list.first().alias("_first_code"))
+        .group_by("cpr")
+        .agg(
+            pl.col("anchor_date").sort_by(order).first(),
+            pl.col("item_start").min().alias("period_start"),
+            pl.col("item_end").max().alias("period_end"),
+            pl.col("amount_dkk").sum().cast(CASE_MONEY).alias("amount_at_stake_dkk"),
+            pl.col("benefit_codes")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .sort(),
+            pl.len().alias("items_total"),
+            pl.col("summary").sort_by(order).first().alias("_first_summary"),
+            pl.col("evidence").sort_by(order).head(MAX_LISTED).str.join(",").alias("_items"),
+        )
+        .filter(pl.col("amount_at_stake_dkk") > 0)
+    )
+    summary = pl.format(
+        "{}. {} flagged {}(s) from {} to {}, {} DKK at stake in total.",
+        pl.col("_first_summary"),
+        pl.col("items_total"),
+        pl.lit(spec.item_kind),
+        pl.col("period_start").cast(pl.String),
+        pl.col("period_end").cast(pl.String),
+        pl.col("amount_at_stake_dkk").cast(pl.String),
+    )
+    head = pl.struct(
+        pl.lit(spec.rule_id).alias("rule_id"),
+        pl.lit(spec.name_en).alias("rule_name"),
+        summary.alias("summary"),
+        "anchor_date",
+        "period_start",
+        "period_end",
+        "amount_at_stake_dkk",
+        "benefit_codes",
+        pl.col("items_total"),
+        pl.min_horizontal(pl.col("items_total"), pl.lit(MAX_LISTED)).alias("items_listed"),
+    ).struct.json_encode()
+    evidence = pl.concat_str(
+        head.str.strip_suffix("}"), pl.lit(',"items":['), pl.col("_items"), pl.lit("]}")
+    )
+    return cases.select(
+        pl.lit(spec.rule_id).alias("rule_id"),
+        "cpr",
+        "anchor_date",
+        "period_start",
+        "period_end",
+        "amount_at_stake_dkk",
+        pl.col("benefit_codes").cast(pl.List(pl.String())),
+        evidence.alias("evidence"),
+        pl.lit(spec.legal_basis).alias("legal_basis"),
+    )
+
+
+def flag_items(
+    spec: RuleSpec, extracts: Extracts, as_of: date, config: KontrolConfig
+) -> pl.LazyFrame:
+    """One rule's flagged items (the shared shape), e.g. for tests and diagnostics."""
+    return spec.flag(RuleInputs.build(extracts, as_of, config).context(spec))
+
+
+def evaluate_rules(
+    extracts: Extracts,
+    as_of: date,
+    config: KontrolConfig,
+    catalogue: Sequence[RuleSpec] | None = None,
+) -> pl.LazyFrame:
+    """All rules of ``catalogue`` (default: :data:`kontrol.rules.CATALOGUE`) → cases.
+
+    One row per case in :data:`CASE_SCHEMA`, sorted by ``rule_id, cpr``.
+    Window months come from ``config.window_months``, rule parameters from
+    ``config.rule_parameters`` (validated before anything is planned).
+    """
+    if catalogue is None:
+        from kontrol.rules.catalogue import CATALOGUE
+
+        catalogue = CATALOGUE
+    params = resolve_all_parameters(config, catalogue)
+    inputs = RuleInputs.build(extracts, as_of, config)
+    per_rule = [
+        compile_cases(spec.flag(inputs.context(spec, params[spec.rule_id])), spec)
+        for spec in catalogue
+    ]
+    if not per_rule:
+        return pl.LazyFrame(schema=CASE_SCHEMA)
+    return pl.concat(per_rule, how="vertical").sort("rule_id", "cpr")

@@ -1,0 +1,91 @@
+"""Building blocks shared by the flag functions: ages, line facts, the item shape.
+
+Evidence is assembled with ``struct.json_encode`` on structs whose fields are
+listed in a fixed order, so the JSON is deterministic without sorting keys:
+dates come out as ISO strings and Decimal(14,2) amounts as strings with two
+decimals (``"12345.00"``), never as floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from kontrol.rules.spec import ITEM_SCHEMA
+from kontrol.schema import CASE_MONEY
+
+#: At most this many entries of any list are written into evidence; the
+#: total is always given beside it, so nothing is silently lost.
+MAX_LISTED = 24
+
+
+def age_on(day: pl.Expr, birth_date: pl.Expr) -> pl.Expr:
+    """Whole years completed on ``day`` (docs/contract-readings.md 8).
+
+    ``year difference - 1 if (month, day) of day < (month, day) of birth``:
+    someone born 29 February turns a year older on 1 March in common years,
+    exactly as the reference implementation's tuple comparison does.
+    """
+
+    def month_day(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    before_birthday = (month_day(day) < month_day(birth_date)).cast(pl.Int32)
+    return day.dt.year().cast(pl.Int32) - birth_date.dt.year().cast(pl.Int32) - before_birthday
+
+
+def line_fields(suffix: str = "") -> list[pl.Expr]:
+    """The facts of a net line, as a caseworker reads them, in a fixed order."""
+    return [
+        pl.col(f"benefit_code{suffix}").alias("benefit_code"),
+        pl.col(f"period_start{suffix}").alias("period_start"),
+        pl.col(f"period_end{suffix}").alias("period_end"),
+        pl.col(f"amount_dkk{suffix}").cast(CASE_MONEY).alias("amount_dkk"),
+    ]
+
+
+def line_struct(suffix: str = "") -> pl.Expr:
+    return pl.struct(line_fields(suffix))
+
+
+def period_text(start: str = "period_start", end: str = "period_end") -> pl.Expr:
+    return pl.format("{} to {}", pl.col(start).cast(pl.String), pl.col(end).cast(pl.String))
+
+
+def optional_text(template: str, value: pl.Expr) -> pl.Expr:
+    """``template`` formatted with ``value``, or ``""`` where the value is null."""
+    return pl.when(value.is_not_null()).then(pl.format(template, value)).otherwise(pl.lit(""))
+
+
+def line_items(
+    flagged: pl.LazyFrame,
+    *,
+    anchor: pl.Expr,
+    summary: pl.Expr,
+    facts: Mapping[str, pl.Expr],
+) -> pl.LazyFrame:
+    """Flagged net lines (one per row of ``flagged``) in the shared item shape.
+
+    The item is the line itself: it covers ``[s, e]``, is worth the line's
+    amount and is ordered by ``s`` (reading 15). ``facts`` are appended to
+    the line's own fields in the item's evidence, in the given order.
+    """
+    named = [expr.alias(name) for name, expr in facts.items()]
+    evidence = pl.struct(*line_fields(), *named).struct.json_encode()
+    return flagged.select(
+        "cpr",
+        pl.col("period_start").alias("item_start"),
+        pl.col("period_end").alias("item_end"),
+        pl.col("amount_dkk").cast(CASE_MONEY),
+        pl.concat_list(pl.col("benefit_code")).alias("benefit_codes"),
+        pl.col("period_start").alias("order_key"),
+        anchor.alias("anchor_date"),
+        summary.alias("summary"),
+        evidence.alias("evidence"),
+    )
+
+
+def empty_items() -> pl.LazyFrame:
+    """No flagged items, in the shared shape."""
+    return pl.LazyFrame(schema=ITEM_SCHEMA)
