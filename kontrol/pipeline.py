@@ -5,30 +5,47 @@ transforms, and writes files back; stages hand each other *directories*,
 never frames, so the same functions serve the CLI (one process) and the
 Airflow DAG (one task per stage, paths in XCom).
 
+All stages share one *work directory* (the run's private staging area):
+
+==========================  =====================================================
+``clean/<extract>.parquet``  stage 1: rows that passed every check, declared types
+``rejects/<extract>.parquet`` stage 1: rows set aside, as delivered + reject_reason
+``loads/<extract>.json``     stage 1: counts, sha256 and reasons (no values)
+``rule_cases.parquet``       stage 2: one row per (rule, cpr), before ids/priority
+``cases.parquet``            stage 3: the case queue as it will be published
+==========================  =====================================================
+
 Stage 1, :func:`load_extract` / :func:`load_delivery`: structural checks,
-key checks, row checks; writes ``clean/<extract>.parquet`` (declared columns
-and types only) and ``rejects/<extract>.parquet`` into a staging directory,
-plus a JSON summary that carries counts and reasons, never values.
+key checks, row checks. Stage 2, :func:`apply_rules`. Stage 3,
+:func:`assemble` (case ids, priority, run id). Publication is
+:func:`publish`, which moves the outputs into place.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from kontrol import io, loader
+from kontrol import __version__, io, loader
 from kontrol.config import KontrolConfig
 from kontrol.errors import KontrolError
 from kontrol.extracts import Extracts
+from kontrol.queue import assemble_queue, run_id_for
+from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, evaluate_rules
 from kontrol.schema import EXTRACT_NAMES, extract_specs
 
 log = logging.getLogger(__name__)
 
 CLEAN_DIR = "clean"
 REJECTS_DIR = "rejects"
+LOADS_DIR = "loads"
+RULE_CASES_FILE = "rule_cases.parquet"
+CASES_FILE = "cases.parquet"
+MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ def load_extract(
         rows_loaded=rows_delivered - summary.rows_rejected,
         reject_reasons=summary.reasons,
     )
+    io.write_json(result.to_json(), staging_dir / LOADS_DIR / f"{name}.json")
     log.info(
         "loaded %s: %d rows delivered, %d rejected",
         name,
@@ -101,6 +119,14 @@ def load_delivery(
         raise KontrolError(f"{extracts_dir}: the extracts directory does not exist")
     check_structure(extracts_dir, config)
     return {name: load_extract(extracts_dir, name, staging_dir, config) for name in EXTRACT_NAMES}
+
+
+def read_loads(staging_dir: Path) -> dict[str, ExtractLoad]:
+    """The stage-1 results of every extract, as written by :func:`load_extract`."""
+    return {
+        name: ExtractLoad(**io.read_json(staging_dir / LOADS_DIR / f"{name}.json"))
+        for name in EXTRACT_NAMES
+    }
 
 
 def open_staged(staging_dir: Path) -> Extracts:
@@ -133,3 +159,52 @@ def delivery_summary(loads: dict[str, ExtractLoad], extracts: Extracts) -> list[
         "residence events: " + ", ".join(f"{row[0]} {row[1]:,}" for row in events.iter_rows())
     )
     return lines
+
+
+def apply_rules(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
+    """Stage 2: every rule of the catalogue over the staged extracts; returns the case count."""
+    cases = evaluate_rules(open_staged(staging_dir), as_of, config).collect(engine="streaming")
+    io.write_parquet(cases, staging_dir / RULE_CASES_FILE)
+    log.info("rules found %d cases", cases.height)
+    return cases.height
+
+
+def run_id_of(staging_dir: Path, as_of: date, config: KontrolConfig) -> str:
+    loads = read_loads(staging_dir)
+    return run_id_for(
+        as_of,
+        {load.file: load.sha256 for load in loads.values()},
+        config.canonical_json(),
+        CATALOGUE_VERSION,
+        __version__,
+    )
+
+
+def assemble(staging_dir: Path, as_of: date, config: KontrolConfig, case_key: bytes) -> str:
+    """Stage 3: case ids, priority and run id; writes the queue to publish. Returns the run id."""
+    run_id = run_id_of(staging_dir, as_of, config)
+    cases = io.scan_parquet(staging_dir / RULE_CASES_FILE).collect()
+    io.write_parquet(assemble_queue(cases, case_key, run_id), staging_dir / CASES_FILE)
+    return run_id
+
+
+def cases_per_rule(staging_dir: Path) -> dict[str, int]:
+    """Cases per rule id of the staged queue, every catalogue rule listed (0 when none)."""
+    counts = dict.fromkeys((rule.rule_id for rule in CATALOGUE), 0)
+    queue = io.scan_parquet(staging_dir / CASES_FILE).group_by("rule_id").len().collect()
+    for rule_id, count in queue.iter_rows():
+        counts[rule_id] = count
+    return counts
+
+
+#: What :func:`publish` moves into the output directory, in order: the case
+#: queue before the manifest, so a manifest never describes a queue that is
+#: not there.
+PUBLISHED = (REJECTS_DIR, CASES_FILE, MANIFEST_FILE)
+
+
+def publish(staging_dir: Path, out_dir: Path, names: tuple[str, ...] = PUBLISHED) -> None:
+    """Move the staged outputs into ``out_dir``; each move is an atomic rename."""
+    for name in names:
+        if (staging_dir / name).exists():
+            io.publish(staging_dir / name, out_dir / name)

@@ -18,19 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from kontrol import __version__, io, pipeline
 from kontrol.config import KontrolConfig
 from kontrol.errors import RejectRateExceeded
-from kontrol.queue import assemble_queue, run_id_for
-from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, evaluate_rules
+from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, resolve_all_parameters
 from kontrol.window import window_for
 
 log = logging.getLogger(__name__)
-
-CASES_FILE = "cases.parquet"
-MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -43,49 +37,31 @@ class RunResult:
 
     @property
     def cases_path(self) -> Path:
-        return self.out_dir / CASES_FILE
+        return self.out_dir / pipeline.CASES_FILE
 
 
 def run(
     extracts_dir: Path, out_dir: Path, as_of: date, config: KontrolConfig, case_key: bytes
 ) -> RunResult:
     """One whole run. Raises a :class:`~kontrol.errors.KontrolError` on any defect."""
+    resolve_all_parameters(config, CATALOGUE)  # a bad rule parameter fails before any work
     staging = io.make_staging_dir(out_dir, as_of.isoformat())
     try:
         try:
             loads = pipeline.load_delivery(extracts_dir, staging, config)
         except RejectRateExceeded:
-            io.publish(staging / pipeline.REJECTS_DIR, out_dir / pipeline.REJECTS_DIR)
+            pipeline.publish(staging, out_dir, (pipeline.REJECTS_DIR,))
             raise
-        extracts = pipeline.open_staged(staging)
-        cases = evaluate_rules(extracts, as_of, config).collect(engine="streaming")
-        run_id = run_id_for(
-            as_of,
-            {load.file: load.sha256 for load in loads.values()},
-            config.canonical_json(),
-            CATALOGUE_VERSION,
-            __version__,
-        )
-        queue = assemble_queue(cases, case_key, run_id)
-        io.write_parquet(queue, staging / CASES_FILE)
-        cases_per_rule = _cases_per_rule(queue)
-        manifest = build_manifest(run_id, as_of, config, loads, cases_per_rule)
-        io.write_json(manifest, staging / MANIFEST_FILE)
-
-        io.publish(staging / pipeline.REJECTS_DIR, out_dir / pipeline.REJECTS_DIR)
-        io.publish(staging / CASES_FILE, out_dir / CASES_FILE)
-        io.publish(staging / MANIFEST_FILE, out_dir / MANIFEST_FILE)
-        log.info("run %s published %d cases", run_id, queue.height)
-        return RunResult(run_id, out_dir, queue.height, cases_per_rule, loads)
+        pipeline.apply_rules(staging, as_of, config)
+        run_id = pipeline.assemble(staging, as_of, config, case_key)
+        per_rule = pipeline.cases_per_rule(staging)
+        manifest = build_manifest(run_id, as_of, config, loads, per_rule)
+        io.write_json(manifest, staging / pipeline.MANIFEST_FILE)
+        pipeline.publish(staging, out_dir)
+        log.info("run %s published %d cases", run_id, sum(per_rule.values()))
+        return RunResult(run_id, out_dir, sum(per_rule.values()), per_rule, loads)
     finally:
         io.remove_tree(staging)
-
-
-def _cases_per_rule(queue: pl.DataFrame) -> dict[str, int]:
-    counts = dict.fromkeys((rule.rule_id for rule in CATALOGUE), 0)
-    for rule_id, count in queue.group_by("rule_id").len().iter_rows():
-        counts[rule_id] = count
-    return counts
 
 
 def build_manifest(
@@ -114,6 +90,10 @@ def build_manifest(
             for name, load in loads.items()
         },
         "rule_catalogue_version": CATALOGUE_VERSION,
+        "rule_parameters": {
+            rule_id: params.model_dump(mode="json")
+            for rule_id, params in resolve_all_parameters(config, CATALOGUE).items()
+        },
         "configuration": config.model_dump(mode="json"),
         "code_version": __version__,
         "validation": {
