@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, required=True)
     synth.add_argument("--out", type=Path, required=True)
     synth.add_argument("--as-of", type=_date, default=date(2026, 10, 31))
-    synth.add_argument("--months", type=_positive_int, default=15)
+    synth.add_argument(
+        "--months", type=_positive_int, default=15, help="months of payments (at least 13)"
+    )
     synth.add_argument("--row-defects", type=int, default=0)
 
     cases = commands.add_parser("cases", help="print the top of a published case queue")
@@ -149,14 +151,17 @@ def _load(args: argparse.Namespace) -> int:
 def _synth(args: argparse.Namespace) -> int:
     from kontrol.synth import synthesize
 
-    summary = synthesize(
-        args.out,
-        persons=args.persons,
-        seed=args.seed,
-        as_of=args.as_of,
-        months=args.months,
-        row_defects=args.row_defects,
-    )
+    try:
+        summary = synthesize(
+            args.out,
+            persons=args.persons,
+            seed=args.seed,
+            as_of=args.as_of,
+            months=args.months,
+            row_defects=args.row_defects,
+        )
+    except ValueError as error:  # the generator's own argument checks
+        raise ConfigError(f"synth: {error}") from error
     print(summary)
     return 0
 

@@ -1,0 +1,163 @@
+"""End to end: `kontrol run` over the committed synthetic delivery."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kontrol.cli import main
+from kontrol.queue import QUEUE_SCHEMA
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
+AS_OF = "2026-10-31"
+
+
+def run_cli(extracts: Path, out: Path, *extra: str) -> int:
+    return main(
+        ["--quiet", "run", "--extracts", str(extracts), "--out", str(out), "--as-of", AS_OF, *extra]
+    )
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    assert run_cli(FIXTURE, out, "--demo-key") == 0
+    return out
+
+
+def test_queue_has_every_contract_column(published: Path) -> None:
+    queue = pl.read_parquet(published / "cases.parquet")
+    assert queue.schema == QUEUE_SCHEMA
+    assert queue.height > 0
+    assert queue["priority"].to_list() == list(range(1, queue.height + 1))
+    assert queue["case_id"].n_unique() == queue.height
+    assert queue.select(pl.struct("rule_id", "cpr").n_unique()).item() == queue.height
+    assert (queue["amount_at_stake_dkk"] > 0).all()
+    assert queue["run_id"].n_unique() == 1
+    for evidence in queue["evidence"]:
+        assert json.loads(evidence)
+
+
+def test_cases_equal_the_injected_ground_truth(published: Path) -> None:
+    """The generator's promise: the rules find exactly the injected positives."""
+    queue = pl.read_parquet(published / "cases.parquet")
+    truth = pl.read_parquet(FIXTURE / "ground_truth.parquet")
+    columns = ["rule_id", "cpr", "anchor_date", "period_start", "period_end", "amount_at_stake_dkk"]
+    expected = truth.filter(pl.col("kind") == "positive").select(columns)
+    found = queue.select(columns)
+    missing = expected.join(found, on=columns, how="anti", nulls_equal=True)
+    unexpected = found.join(expected, on=columns, how="anti", nulls_equal=True)
+    assert missing.height == 0, f"injected cases not found:\n{missing}"
+    assert unexpected.height == 0, f"cases not in the ground truth:\n{unexpected}"
+    near_misses = truth.filter(pl.col("kind") == "near_miss").select("rule_id", "cpr")
+    assert near_misses.height > 0
+    assert near_misses.join(queue, on=["rule_id", "cpr"], how="semi").height == 0
+    assert set(expected["rule_id"]) == {f"R0{n}" for n in range(1, 8)}
+
+
+def test_same_inputs_give_byte_identical_queue(published: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert run_cli(FIXTURE, again, "--demo-key") == 0
+    assert (again / "cases.parquet").read_bytes() == (published / "cases.parquet").read_bytes()
+    assert (again / "manifest.json").read_bytes() == (published / "manifest.json").read_bytes()
+
+
+def test_manifest_and_rejects(published: Path) -> None:
+    manifest = json.loads((published / "manifest.json").read_text())
+    assert manifest["as_of"] == AS_OF
+    assert manifest["window"] == {"months": 12, "start": "2025-11-01", "end": AS_OF}
+    assert set(manifest["inputs"]) == {
+        "persons.parquet",
+        "residence_events.parquet",
+        "relations.parquet",
+        "payments.parquet",
+        "income.parquet",
+    }
+    queue = pl.read_parquet(published / "cases.parquet")
+    assert manifest["cases_total"] == queue.height
+    rejected = sum(entry["rows"] for entry in manifest["rejects"].values())
+    truth_rejects = pl.read_parquet(FIXTURE / "ground_truth_rejects.parquet")
+    assert rejected == truth_rejects.height > 0
+    for name, entry in manifest["rejects"].items():
+        assert pl.read_parquet(published / "rejects" / f"{name}.parquet").height == entry["rows"]
+
+
+def test_manifest_contains_no_cpr(published: Path) -> None:
+    text = (published / "manifest.json").read_text()
+    persons = pl.read_parquet(FIXTURE / "persons.parquet")["cpr"].to_list()
+    assert not any(cpr in text for cpr in persons)
+
+
+def test_missing_case_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KONTROL_CASE_KEY", raising=False)
+    assert run_cli(FIXTURE, tmp_path / "out") == 2
+    assert "KONTROL_CASE_KEY is not set" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "cases.parquet").exists()
+
+
+def test_case_ids_follow_the_key(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KONTROL_CASE_KEY", "another-secret-key-for-tests")
+    assert run_cli(FIXTURE, tmp_path / "keyed") == 0
+    mine = pl.read_parquet(tmp_path / "keyed" / "cases.parquet").sort("rule_id", "cpr")
+    demo = pl.read_parquet(published / "cases.parquet").sort("rule_id", "cpr")
+    assert mine["cpr"].to_list() == demo["cpr"].to_list()
+    assert not set(mine["case_id"]) & set(demo["case_id"])
+
+
+def test_failed_run_keeps_the_previous_publication(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(published, out)
+    before = (out / "cases.parquet").read_bytes()
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE, broken)
+    pl.read_parquet(broken / "income.parquet").drop("month").write_parquet(
+        broken / "income.parquet"
+    )
+    assert run_cli(broken, out, "--demo-key") == 1
+    assert "income.parquet: column month: missing column" in capsys.readouterr().err
+    assert (out / "cases.parquet").read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
+
+
+def test_failed_first_run_writes_no_queue(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE, broken)
+    (broken / "relations.parquet").unlink()
+    assert run_cli(broken, tmp_path / "out", "--demo-key") == 1
+    assert not (tmp_path / "out" / "cases.parquet").exists()
+
+
+def test_too_many_rejects_fails_but_publishes_rejects(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(FIXTURE, broken)
+    income = pl.read_parquet(broken / "income.parquet")
+    damaged = income.with_columns(
+        pl.when(pl.int_range(pl.len()) % 50 == 0)
+        .then(pl.lit("1234"))
+        .otherwise("employer_cvr")
+        .alias("employer_cvr")
+    )
+    damaged.write_parquet(broken / "income.parquet")
+    out = tmp_path / "out"
+    assert run_cli(broken, out, "--demo-key") == 1
+    assert not (out / "cases.parquet").exists()
+    assert pl.read_parquet(out / "rejects" / "income.parquet").height >= income.height // 50
+
+
+def test_window_months_option(tmp_path: Path) -> None:
+    assert run_cli(FIXTURE, tmp_path / "short", "--demo-key", "--window-months", "1") == 0
+    manifest = json.loads((tmp_path / "short" / "manifest.json").read_text())
+    assert manifest["window"]["start"] == "2026-10-01"
+    queue = pl.read_parquet(tmp_path / "short" / "cases.parquet")
+    assert (queue["period_start"] >= date(2026, 10, 1)).all()
