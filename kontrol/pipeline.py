@@ -11,6 +11,8 @@ All stages share one *work directory* (the run's private staging area):
 ``clean/<extract>.parquet``  stage 1: rows that passed every check, declared types
 ``rejects/<extract>.parquet`` stage 1: rows set aside, as delivered + reject_reason
 ``loads/<extract>.json``     stage 1: counts, sha256 and reasons (no values)
+``net_lines.parquet``        stage 2: positive net payment lines in the window
+``timeline.parquet``         stage 2: person-state intervals up to as_of
 ``rule_cases.parquet``       stage 2: one row per (rule, cpr), before ids/priority
 ``cases.parquet``            stage 3: the case queue as it will be published
 ==========================  =====================================================
@@ -24,7 +26,7 @@ key checks, row checks. Stage 2, :func:`apply_rules`. Stage 3,
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -35,7 +37,7 @@ from kontrol.config import KontrolConfig
 from kontrol.errors import KontrolError
 from kontrol.extracts import Extracts
 from kontrol.queue import assemble_queue, run_id_for
-from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, evaluate_rules
+from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, RuleInputs, evaluate_inputs
 from kontrol.schema import EXTRACT_NAMES, extract_specs
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 CLEAN_DIR = "clean"
 REJECTS_DIR = "rejects"
 LOADS_DIR = "loads"
+NET_LINES_FILE = "net_lines.parquet"
+TIMELINE_FILE = "timeline.parquet"
 RULE_CASES_FILE = "rule_cases.parquet"
 CASES_FILE = "cases.parquet"
 MANIFEST_FILE = "manifest.json"
@@ -162,8 +166,21 @@ def delivery_summary(loads: dict[str, ExtractLoad], extracts: Extracts) -> list[
 
 
 def apply_rules(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
-    """Stage 2: every rule of the catalogue over the staged extracts; returns the case count."""
-    cases = evaluate_rules(open_staged(staging_dir), as_of, config).collect(engine="streaming")
+    """Stage 2: every rule of the catalogue over the staged extracts; returns the case count.
+
+    The inputs all rules share (net payment lines in the window, the
+    person-state timeline) are written to the work directory once and
+    scanned by each rule, instead of being recomputed seven times.
+    """
+    inputs = RuleInputs.build(open_staged(staging_dir), as_of, config)
+    io.sink_parquet(inputs.all_lines, staging_dir / NET_LINES_FILE)
+    io.sink_parquet(inputs.timeline, staging_dir / TIMELINE_FILE)
+    inputs = replace(
+        inputs,
+        all_lines=io.scan_parquet(staging_dir / NET_LINES_FILE),
+        timeline=io.scan_parquet(staging_dir / TIMELINE_FILE),
+    )
+    cases = evaluate_inputs(inputs).collect(engine="streaming")
     io.write_parquet(cases, staging_dir / RULE_CASES_FILE)
     log.info("rules found %d cases", cases.height)
     return cases.height

@@ -60,13 +60,17 @@ def person_states(residence_events: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     for resident states: a person abroad lives at no Danish address.
     """
     state = pl.col("event_type").replace_strict(STATE_OF_EVENT, default=None)
+    # Sorted by (cpr, event_date), the next row is the person's next event
+    # when it has the same cpr. A plain shift is about 5x faster than
+    # ``shift(-1).over("cpr")``, which builds a group-by window.
+    same_person_next = pl.col("cpr").shift(-1) == pl.col("cpr")
     return (
         residence_events.filter(pl.col("event_date") <= as_of)
         .sort("cpr", "event_date")
         .select(
             "cpr",
             pl.col("event_date").alias("valid_from"),
-            pl.col("event_date").shift(-1).over("cpr").alias("valid_to"),
+            pl.when(same_person_next).then(pl.col("event_date").shift(-1)).alias("valid_to"),
             state.alias("state"),
             "event_type",
             pl.when(state == RESIDENT).then(pl.col("address_id")).alias("address_id"),

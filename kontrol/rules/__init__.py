@@ -16,6 +16,7 @@ from kontrol.rules.catalogue import CATALOGUE, CATALOGUE_VERSION
 from kontrol.rules.engine import (
     RuleInputs,
     compile_cases,
+    evaluate_inputs,
     evaluate_rules,
     flag_items,
     resolve_all_parameters,
@@ -44,6 +45,7 @@ __all__ = [
     "RuleSpec",
     "Scope",
     "compile_cases",
+    "evaluate_inputs",
     "evaluate_rules",
     "flag_items",
     "resolve_all_parameters",

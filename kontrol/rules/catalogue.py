@@ -74,8 +74,7 @@ CATALOGUE: tuple[RuleSpec, ...] = (
         name_da="Udbetalt efter dødsfald",
         name_en="Paid after death",
         description=(
-            "A benefit was paid for a period that begins after the recipient is registered as"
-            " dead."
+            "A benefit was paid for a period that begins after the recipient is registered as dead."
         ),
         legal_basis=_basis(),
         benefits_in_scope=Scope.every(),

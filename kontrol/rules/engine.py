@@ -184,12 +184,23 @@ def evaluate_rules(
     Window months come from ``config.window_months``, rule parameters from
     ``config.rule_parameters`` (validated before anything is planned).
     """
+    return evaluate_inputs(RuleInputs.build(extracts, as_of, config), catalogue)
+
+
+def evaluate_inputs(
+    inputs: RuleInputs, catalogue: Sequence[RuleSpec] | None = None
+) -> pl.LazyFrame:
+    """Like :func:`evaluate_rules`, over inputs the caller has already built.
+
+    The pipeline materialises the shared inputs (net lines, the timeline) to
+    Parquet once and passes scans of them here, so the seven rules do not
+    each recompute them from the raw extracts.
+    """
     if catalogue is None:
         from kontrol.rules.catalogue import CATALOGUE
 
         catalogue = CATALOGUE
-    params = resolve_all_parameters(config, catalogue)
-    inputs = RuleInputs.build(extracts, as_of, config)
+    params = resolve_all_parameters(inputs.config, catalogue)
     per_rule = [
         compile_cases(spec.flag(inputs.context(spec, params[spec.rule_id])), spec)
         for spec in catalogue

@@ -105,7 +105,8 @@ def flag_r05(ctx: RuleContext) -> pl.LazyFrame:
     )
     per_companion = together.group_by(*_LINE_KEY, "amount_dkk", "other", "address_id").agg(
         pl.col("relation").unique().sort().alias("relations"),
-        pl.col("common_children").list.explode(keep_nulls=False, empty_as_null=False)
+        pl.col("common_children")
+        .list.explode(keep_nulls=False, empty_as_null=False)
         .unique()
         .sort()
         .alias("common_children"),

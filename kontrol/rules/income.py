@@ -81,9 +81,9 @@ def flag_r04(ctx: RuleContext) -> pl.LazyFrame:
             pl.len().alias("employers_total"),
         )
     )
-    amount = (
-        pl.when(pl.col("b") <= pl.col("i")).then(pl.col("b")).otherwise(pl.col("i"))
-    ).cast(CASE_MONEY)
+    amount = (pl.when(pl.col("b") <= pl.col("i")).then(pl.col("b")).otherwise(pl.col("i"))).cast(
+        CASE_MONEY
+    )
     b = pl.col("b").cast(CASE_MONEY)
     i = pl.col("i").cast(CASE_MONEY)
     month_text = pl.col("month").dt.strftime("%Y-%m")

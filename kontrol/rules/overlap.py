@@ -38,9 +38,7 @@ def flag_r06(ctx: RuleContext) -> pl.LazyFrame:
     case anchor 2026-03-22.
     """
     month = pl.col("period_start").dt.truncate("1mo").alias("month")
-    lines = ctx.lines.with_columns(
-        month, (pl.col("amount_dkk") * 100).cast(pl.Int64).alias("ore")
-    )
+    lines = ctx.lines.with_columns(month, (pl.col("amount_dkk") * 100).cast(pl.Int64).alias("ore"))
     cols = ["benefit_code", "period_start", "period_end", "amount_dkk", "days", "ore"]
     first = lines.select("cpr", "month", *[pl.col(c).alias(f"{c}_1") for c in cols])
     second = lines.select("cpr", "month", *[pl.col(c).alias(f"{c}_2") for c in cols])
@@ -72,8 +70,7 @@ def flag_r06(ctx: RuleContext) -> pl.LazyFrame:
         )
 
     summary = pl.format(
-        "{} and {} both paid for {} to {} ({} shared day(s)); overlap amount min({}, {}) = {}"
-        " DKK",
+        "{} and {} both paid for {} to {} ({} shared day(s)); overlap amount min({}, {}) = {} DKK",
         pl.col("benefit_code_1"),
         pl.col("benefit_code_2"),
         pl.col("shared_from").cast(pl.String),

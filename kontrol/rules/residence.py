@@ -135,9 +135,7 @@ def _household_members(ctx: RuleContext, points: pl.LazyFrame) -> pl.LazyFrame:
     counted); other parents Q != P of those children whose own ``child``
     relation holds on day.
     """
-    held = (
-        points.join(ctx.relations, on="cpr", how="inner").filter(holds_on(pl.col("day"))).cache()
-    )
+    held = points.join(ctx.relations, on="cpr", how="inner").filter(holds_on(pl.col("day"))).cache()
     spouses = held.filter(pl.col("relation") == "spouse").select(
         "cpr", "day", pl.col("related_cpr").alias("member"), pl.lit("spouse").alias("role")
     )
@@ -157,9 +155,7 @@ def _household_members(ctx: RuleContext, points: pl.LazyFrame) -> pl.LazyFrame:
     other_parents = (
         minors.join(parents_of, on="member", how="inner")
         .filter((pl.col("other") != pl.col("cpr")) & holds_on(pl.col("day")))
-        .select(
-            "cpr", "day", pl.col("other").alias("member"), pl.lit("other_parent").alias("role")
-        )
+        .select("cpr", "day", pl.col("other").alias("member"), pl.lit("other_parent").alias("role"))
     )
     return (
         pl.concat([spouses, minors, other_parents], how="vertical")
@@ -179,13 +175,27 @@ def flag_r01(ctx: RuleContext) -> pl.LazyFrame:
     latest ``emigrated`` date among the members' events in force on s.
 
     The household depends only on (P, s), so it is built once per distinct
-    (P, s) of a resident recipient who has any child relation at all.
+    (P, s). And since a flagged household has a minor child who is abroad on
+    s, only parents with a child who has *some* ``emigrated`` event can be
+    flagged: the plan is cut to those parents first, a pure pruning (the
+    conditions below are still checked in full) that shrinks the work from
+    every parent in the country to the few whose child ever emigrated.
 
     Example: mother resident at address A draws KONTANTHJAELP for 2026-03;
     father and both children (7 and 11) emigrated to SE on 2026-02-20 → R01
     case, anchor 2026-02-20.
     """
-    parents = ctx.relations.filter(pl.col("relation") == "child").select("cpr").unique()
+    emigrants = (
+        ctx.timeline.filter(pl.col("event_type") == "emigrated")
+        .select(pl.col("cpr").alias("related_cpr"))
+        .unique()
+    )
+    parents = (
+        ctx.relations.filter(pl.col("relation") == "child")
+        .join(emigrants, on="related_cpr", how="semi")
+        .select("cpr")
+        .unique()
+    )
     lines = ctx.lines.join(parents, on="cpr", how="semi")
     points = lines.select("cpr", pl.col("period_start").alias("day")).unique()
     # The intermediate frames below are each read by several branches; predicate
@@ -200,18 +210,22 @@ def flag_r01(ctx: RuleContext) -> pl.LazyFrame:
         .cache()
     )
     members = _household_members(ctx, resident.select("cpr", "day")).cache()
-    abroad = state_on(
-        members.select(pl.col("cpr").alias("recipient"), "day", pl.col("member").alias("cpr")),
-        ctx.timeline.filter(pl.col("state") == ABROAD),
-        "day",
-        keep_unknown=False,
-    ).select(
-        pl.col("recipient").alias("cpr"),
-        "day",
-        pl.col("cpr").alias("member"),
-        pl.col("valid_from").alias("emigrated_on"),
-        "country_code",
-    ).cache()
+    abroad = (
+        state_on(
+            members.select(pl.col("cpr").alias("recipient"), "day", pl.col("member").alias("cpr")),
+            ctx.timeline.filter(pl.col("state") == ABROAD),
+            "day",
+            keep_unknown=False,
+        )
+        .select(
+            pl.col("recipient").alias("cpr"),
+            "day",
+            pl.col("cpr").alias("member"),
+            pl.col("valid_from").alias("emigrated_on"),
+            "country_code",
+        )
+        .cache()
+    )
     household = members.group_by("cpr", "day").agg(
         pl.len().alias("n_members"),
         pl.col("relations").list.contains("child").sum().alias("n_children"),
@@ -261,9 +275,7 @@ def flag_r01(ctx: RuleContext) -> pl.LazyFrame:
     )
     parts = pl.concat_list(
         pl.when(pl.col("n_spouse") > 0).then(pl.format("{} spouse", pl.col("n_spouse"))),
-        pl.when(pl.col("n_child") > 0).then(
-            pl.format("{} child(ren) under 18", pl.col("n_child"))
-        ),
+        pl.when(pl.col("n_child") > 0).then(pl.format("{} child(ren) under 18", pl.col("n_child"))),
         pl.when(pl.col("n_other_parent") > 0).then(
             pl.format("{} other parent(s)", pl.col("n_other_parent"))
         ),
