@@ -127,9 +127,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"run {result.run_id}: {result.cases} cases")
     for rule_id, count in result.cases_per_rule.items():
         print(f"  {rule_id}: {count}")
-    print(f"case queue:  {result.cases_path}")
-    print(f"manifest:    {result.out_dir / 'manifest.json'}")
-    print(f"rejects:     {result.out_dir / 'rejects'}")
+    for warning in result.warnings:
+        print(f"  validation warning: {warning}")
+    print(f"case queue:        {result.cases_path}")
+    print(f"validation report: {result.out_dir / 'validation' / 'index.html'}")
+    print(f"manifest:          {result.out_dir / 'manifest.json'}")
+    print(f"rejects:           {result.out_dir / 'rejects'}")
     return 0
 
 

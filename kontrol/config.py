@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kontrol.benefits import DEFAULT_BENEFITS, Benefit
+from kontrol.validation.settings import ValidationSettings
 
 
 class LoaderConfig(BaseModel):
@@ -34,6 +35,7 @@ class KontrolConfig(BaseModel):
     window_months: int = Field(default=12, ge=1, le=120)
     benefits: tuple[Benefit, ...] = DEFAULT_BENEFITS
     loader: LoaderConfig = LoaderConfig()
+    validation: ValidationSettings = ValidationSettings()
     #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
     rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

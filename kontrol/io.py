@@ -155,6 +155,9 @@ def _temporary_beside(destination: Path, suffix: str = "") -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
+        # mkstemp creates 0600; published files are read by other accounts
+        # (caseworkers' tools, auditors), so give them the usual 0644.
+        temporary.chmod(0o644)
         os.replace(temporary, destination)
     finally:
         temporary.unlink(missing_ok=True)

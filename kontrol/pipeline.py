@@ -69,12 +69,20 @@ class ExtractLoad:
 
 
 def load_extract(
-    extracts_dir: Path, name: str, staging_dir: Path, config: KontrolConfig
+    extracts_dir: Path,
+    name: str,
+    staging_dir: Path,
+    config: KontrolConfig,
+    *,
+    enforce_reject_rate: bool = True,
 ) -> ExtractLoad:
     """Check and stage one extract. Raises :class:`~kontrol.errors.StructuralDefect`.
 
     The rejects file is written *before* the reject-rate check, so that when
     the run fails for too many rejects the data engineer can see them all.
+    With ``enforce_reject_rate=False`` the check is left to the caller
+    (:func:`raise_for_reject_rates`), so a run can first validate and report
+    the whole delivery and then fail.
     """
     spec = extract_specs(config.benefit_codes)[name]
     path = extracts_dir / spec.file_name
@@ -87,7 +95,8 @@ def load_extract(
     rejects = loader.rejected_rows(delivered, spec).collect(engine="streaming")
     io.write_parquet(rejects, staging_dir / REJECTS_DIR / spec.file_name)
     summary = loader.summarise_rejects(name, rows_delivered, rejects)
-    loader.raise_for_reject_rate(spec, summary, config.loader.max_reject_share)
+    if enforce_reject_rate:
+        loader.raise_for_reject_rate(spec, summary, config.loader.max_reject_share)
 
     io.sink_parquet(loader.clean_rows(delivered, spec), staging_dir / CLEAN_DIR / spec.file_name)
     result = ExtractLoad(
@@ -116,13 +125,32 @@ def check_structure(extracts_dir: Path, config: KontrolConfig) -> None:
 
 
 def load_delivery(
-    extracts_dir: Path, staging_dir: Path, config: KontrolConfig
+    extracts_dir: Path,
+    staging_dir: Path,
+    config: KontrolConfig,
+    *,
+    enforce_reject_rate: bool = True,
 ) -> dict[str, ExtractLoad]:
     """Load all five extracts; the first structural defect ends the load."""
     if not extracts_dir.is_dir():
         raise KontrolError(f"{extracts_dir}: the extracts directory does not exist")
     check_structure(extracts_dir, config)
-    return {name: load_extract(extracts_dir, name, staging_dir, config) for name in EXTRACT_NAMES}
+    return {
+        name: load_extract(
+            extracts_dir, name, staging_dir, config, enforce_reject_rate=enforce_reject_rate
+        )
+        for name in EXTRACT_NAMES
+    }
+
+
+def raise_for_reject_rates(loads: dict[str, ExtractLoad], config: KontrolConfig) -> None:
+    """CONTRACT.md section 1: fail when more than 1 % of an extract's rows were rejected."""
+    specs = extract_specs(config.benefit_codes)
+    for name, load in loads.items():
+        summary = loader.RejectSummary(
+            name, load.rows_delivered, load.rows_rejected, load.reject_reasons
+        )
+        loader.raise_for_reject_rate(specs[name], summary, config.loader.max_reject_share)
 
 
 def read_loads(staging_dir: Path) -> dict[str, ExtractLoad]:
@@ -205,6 +233,10 @@ def assemble(staging_dir: Path, as_of: date, config: KontrolConfig, case_key: by
     return run_id
 
 
+def read_staged_queue(staging_dir: Path) -> pl.DataFrame:
+    return io.scan_parquet(staging_dir / CASES_FILE).collect()
+
+
 def cases_per_rule(staging_dir: Path) -> dict[str, int]:
     """Cases per rule id of the staged queue, every catalogue rule listed (0 when none)."""
     counts = dict.fromkeys((rule.rule_id for rule in CATALOGUE), 0)
@@ -217,7 +249,10 @@ def cases_per_rule(staging_dir: Path) -> dict[str, int]:
 #: What :func:`publish` moves into the output directory, in order: the case
 #: queue before the manifest, so a manifest never describes a queue that is
 #: not there.
-PUBLISHED = (REJECTS_DIR, CASES_FILE, MANIFEST_FILE)
+VALIDATION_DIR = "validation"
+PUBLISHED = (REJECTS_DIR, VALIDATION_DIR, CASES_FILE, MANIFEST_FILE)
+#: Where a failed run leaves its diagnostics, beside the last good publication.
+FAILED_RUN_DIR = "failed-run"
 
 
 def publish(staging_dir: Path, out_dir: Path, names: tuple[str, ...] = PUBLISHED) -> None:

@@ -138,7 +138,9 @@ def test_failed_first_run_writes_no_queue(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "cases.parquet").exists()
 
 
-def test_too_many_rejects_fails_but_publishes_rejects(tmp_path: Path) -> None:
+def test_too_many_rejects_fails_and_leaves_diagnostics(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(FIXTURE, broken)
     income = pl.read_parquet(broken / "income.parquet")
@@ -150,9 +152,39 @@ def test_too_many_rejects_fails_but_publishes_rejects(tmp_path: Path) -> None:
     )
     damaged.write_parquet(broken / "income.parquet")
     out = tmp_path / "out"
+    shutil.copytree(published, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert run_cli(broken, out, "--demo-key") == 1
-    assert not (out / "cases.parquet").exists()
-    assert pl.read_parquet(out / "rejects" / "income.parquet").height >= income.height // 50
+    error = capsys.readouterr().err
+    assert "income.parquet: column employer_cvr:" in error
+    assert "more than the allowed 1.00%" in error
+    # the last good publication is untouched ...
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    # ... and the failed run's diagnostics are beside it
+    failed = out / "failed-run"
+    rejects = pl.read_parquet(failed / "rejects" / "income.parquet")
+    assert rejects.height >= income.height // 50
+    assert "more than the allowed" in (failed / "error.txt").read_text()
+    report = (failed / "validation" / "index.html").read_text()
+    assert "reject" in report.lower()
+
+
+def test_validation_report_is_published_without_cpr(published: Path) -> None:
+    index = published / "validation" / "index.html"
+    assert index.is_file()
+    persons = set(pl.read_parquet(FIXTURE / "persons.parquet")["cpr"].to_list())
+    persons |= set(pl.read_parquet(published / "cases.parquet")["cpr"].to_list())
+    for path in (published / "validation").rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not [cpr for cpr in persons if cpr in text], path
+    manifest = json.loads((published / "manifest.json").read_text())
+    assert manifest["validation"]["success"] is True
+    assert set(manifest["validation"]["suites"]) >= {"persons", "payments", "case_queue"}
+
+
+def test_published_files_are_readable_by_others(published: Path) -> None:
+    assert (published / "cases.parquet").stat().st_mode & 0o044 == 0o044
 
 
 def test_window_months_option(tmp_path: Path) -> None:

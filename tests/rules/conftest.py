@@ -115,7 +115,10 @@ class Delivery:
         return self
 
     def child(
-        self, parent: str, child: str, valid_from: DateLike = "2000-01-01",
+        self,
+        parent: str,
+        child: str,
+        valid_from: DateLike = "2000-01-01",
         valid_to: DateLike | None = None,
     ) -> Delivery:
         return self.relation(parent, child, "child", valid_from, valid_to)

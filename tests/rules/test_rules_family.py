@@ -8,9 +8,7 @@ from decimal import Decimal
 AS_OF = "2026-06-15"
 
 
-def _family(
-    d, *, child_born: str = "2015-05-05", spouse: bool = True
-) -> tuple[str, str, str]:
+def _family(d, *, child_born: str = "2015-05-05", spouse: bool = True) -> tuple[str, str, str]:
     """Mother P resident at A; father F (spouse) and child C; F and C emigrate to SE."""
     p = d.person("1985-04-01")
     f = d.person("1984-01-01")

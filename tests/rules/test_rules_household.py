@@ -114,5 +114,6 @@ def test_r05_spell_open_at_as_of_continues_to_the_end_of_the_line(d) -> None:
     case = d.case(AS_OF, "R05")
     together = case["evidence_json"]["items"][0]["co_residents"][0]
     assert (together["lived_together_from"], together["lived_together_to"]) == (
-        "2026-06-10", "2026-06-30"
+        "2026-06-10",
+        "2026-06-30",
     )

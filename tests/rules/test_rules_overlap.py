@@ -20,7 +20,9 @@ def test_r06_prorates_and_takes_the_smaller_share(d) -> None:
     assert case["benefit_codes"] == ["KONTANTHJAELP", "SYGEDAGPENGE"]
     item = case["evidence_json"]["items"][0]
     assert (item["shared_from"], item["shared_to"], item["shared_days"]) == (
-        "2026-03-22", "2026-03-31", 10
+        "2026-03-22",
+        "2026-03-31",
+        10,
     )
     assert item["line_2"]["prorated_dkk"] == "2903.23"
 

@@ -66,8 +66,11 @@ def test_declaration_is_complete(spec: RuleSpec) -> None:
     assert spec.weight > 0
     assert spec.item_kind in {"line", "month", "pair"}
     # The general basis of the matching and of repayment is always cited.
-    for citation in ("retssikkerhedsloven § 11 a", "Udbetaling Danmark-loven § 12 a",
-                     "aktivloven § 91"):
+    for citation in (
+        "retssikkerhedsloven § 11 a",
+        "Udbetaling Danmark-loven § 12 a",
+        "aktivloven § 91",
+    ):
         assert citation in spec.legal_basis
     assert spec.flag.__doc__ and "Example:" in spec.flag.__doc__
     codes = spec.benefits_in_scope.resolve(KontrolConfig())
@@ -86,8 +89,7 @@ def test_parameters_have_defaults_and_refuse_unknown_names(spec: RuleSpec) -> No
 def test_specific_legal_basis() -> None:
     by_id = {spec.rule_id: spec for spec in CATALOGUE}
     for rid in ("R01", "R02"):
-        for citation in ("aktivloven § 5", "børnetilskudsloven § 5 stk. 1 nr. 2",
-                         "CPR-loven § 24"):
+        for citation in ("aktivloven § 5", "børnetilskudsloven § 5 stk. 1 nr. 2", "CPR-loven § 24"):
             assert citation in by_id[rid].legal_basis
     assert "børnetilskudsloven § 2 stk. 2" in by_id["R05"].legal_basis
     assert "aktivloven § 5" in by_id["R07"].legal_basis
@@ -161,14 +163,20 @@ def test_an_extra_rule_needs_only_a_declaration_and_a_function(d) -> None:
 
     def flag_toy(ctx: RuleContext) -> pl.LazyFrame:
         """Example: any BOLIGSTOTTE line."""
-        return line_items(ctx.lines, anchor=pl.col("period_start"),
-                          summary=pl.lit("toy"), facts={})
+        return line_items(ctx.lines, anchor=pl.col("period_start"), summary=pl.lit("toy"), facts={})
 
-    toy = RuleSpec(rule_id="R99", name_da="leg", name_en="toy", description="toy",
-                   legal_basis="none", benefits_in_scope=Scope.only("BOLIGSTOTTE"),
-                   flag=flag_toy)
+    toy = RuleSpec(
+        rule_id="R99",
+        name_da="leg",
+        name_en="toy",
+        description="toy",
+        legal_basis="none",
+        benefits_in_scope=Scope.only("BOLIGSTOTTE"),
+        flag=flag_toy,
+    )
     _rich(d)
-    cases = evaluate_rules(d.extracts(), date(2026, 6, 15), KontrolConfig(),
-                           catalogue=(toy,)).collect()
+    cases = evaluate_rules(
+        d.extracts(), date(2026, 6, 15), KontrolConfig(), catalogue=(toy,)
+    ).collect()
     assert cases["rule_id"].to_list() == ["R99", "R99"]
     assert cases.schema == CASE_SCHEMA

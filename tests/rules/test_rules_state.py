@@ -22,7 +22,9 @@ def test_r02_emigrated_on_s_is_abroad_on_s(d) -> None:
     assert case["amount_at_stake_dkk"] == Decimal("9000.00")
     item = case["evidence_json"]["items"][0]
     assert item["event"] == {
-        "event_type": "emigrated", "event_date": "2026-03-01", "country_code": "DE"
+        "event_type": "emigrated",
+        "event_date": "2026-03-01",
+        "country_code": "DE",
     }
     assert item["period_start"] == "2026-03-01" and item["amount_dkk"] == "9000.00"
 
@@ -92,7 +94,9 @@ def test_r02_one_case_per_person_with_anchor_of_earliest_line(d) -> None:
     evidence = case["evidence_json"]
     assert evidence["items_total"] == 3
     assert [i["period_start"] for i in evidence["items"]] == [
-        "2025-09-01", "2025-10-01", "2026-03-01"
+        "2025-09-01",
+        "2025-10-01",
+        "2026-03-01",
     ]
     assert "NO" in evidence["summary"] and "2025-08-10" in evidence["summary"]
 

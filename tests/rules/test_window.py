@@ -48,7 +48,12 @@ def test_net_line_schema(d) -> None:
     lines = _lines(d)
     assert lines.schema == NET_LINE_SCHEMA
     assert lines.row(0) == (
-        p, "KONTANTHJAELP", date(2026, 3, 1), date(2026, 3, 31), Decimal("100.00"), 31
+        p,
+        "KONTANTHJAELP",
+        date(2026, 3, 1),
+        date(2026, 3, 31),
+        Decimal("100.00"),
+        31,
     )
 
 
@@ -70,7 +75,11 @@ def test_full_reversal_drops_the_line_and_partial_correction_nets(d) -> None:
     d.payment(p, "KONTANTHJAELP", "2026-04-01", amount="-250.50", payment_type="correction")
     # A correction paid after as_of still corrects its period (reading 6).
     d.payment(
-        p, "KONTANTHJAELP", "2026-05-01", amount="-0.01", payment_type="correction",
+        p,
+        "KONTANTHJAELP",
+        "2026-05-01",
+        amount="-0.01",
+        payment_type="correction",
         paid="2026-09-01",
     )
     d.payment(p, "KONTANTHJAELP", "2026-05-01", amount="500.00")

@@ -1,0 +1,219 @@
+"""The only module that touches Great Expectations; GX is imported inside functions.
+
+``import great_expectations`` takes seconds, so nothing imports it at module
+level: the Airflow DAG can import :mod:`kontrol.validation` at parse time for
+free, and GX is paid for once, when a validation actually runs.
+
+Each :class:`GxSession` is a fresh *ephemeral* context (no ``gx/`` folder,
+no stores on disk): suites come from ``expectations/`` as JSON, nothing is
+left over from an earlier run, nothing is written by GX. Results are asked
+for in ``SUMMARY`` format with ``partial_unexpected_count = 0``: counts only,
+never the offending values (which would be cpr numbers), and fast (COMPLETE
+with index lists took a minute for 400k failing rows). :func:`sanitise`
+removes any value list that might still appear, as a second guard.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": 0,
+    "include_unexpected_rows": False,
+}
+
+#: Result keys that can carry row values or row positions: never kept.
+VALUE_KEYS = frozenset(
+    {
+        "partial_unexpected_list",
+        "partial_unexpected_index_list",
+        "partial_unexpected_counts",
+        "unexpected_list",
+        "unexpected_index_list",
+        "unexpected_index_query",
+        "unexpected_index_column_names",
+        "unexpected_rows",
+        "exception_traceback",
+        "details",
+    }
+)
+
+#: A cpr-shaped number (with or without the dash) standing alone, masked in every
+#: report text. Digits inside a longer alphanumeric token (hex ids, fingerprints)
+#: are left alone, so GX's uuids and data fingerprints stay intact.
+CPR_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{6}-?[0-9]{4}(?![0-9A-Za-z])")
+MASK = "[masked]"
+
+
+def mask(text: str) -> str:
+    return CPR_LIKE.sub(MASK, text)
+
+
+def sanitise(value: Any) -> Any:
+    """A deep copy without value lists; every string masked for cpr-shaped numbers."""
+    if isinstance(value, dict):
+        return {str(k): sanitise(v) for k, v in value.items() if k not in VALUE_KEYS}
+    if isinstance(value, list | tuple):
+        return [sanitise(v) for v in value]
+    if isinstance(value, str):
+        return mask(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return mask(str(value))
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result, safe for reports: names, counts, no values."""
+
+    name: str
+    expectation_type: str
+    column: str | None
+    severity: str
+    success: bool
+    observed: str
+    description: str
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "expectation_type": self.expectation_type,
+            "column": self.column,
+            "severity": self.severity,
+            "success": self.success,
+            "observed": self.observed,
+            "description": self.description,
+            "error": self.error,
+        }
+
+
+def _raised(info: Any) -> str | None:
+    """The exception message of a result's ``exception_info`` (flat or keyed by metric)."""
+    if not isinstance(info, Mapping):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "exception")
+    for nested in info.values():
+        message = _raised(nested)
+        if message:
+            return message
+    return None
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _observed(result: Mapping[str, Any]) -> str:
+    if "observed_value" in result:
+        value = result["observed_value"]
+        if hasattr(value, "item"):  # numpy scalar
+            value = value.item()
+        if value is None:
+            return "none"
+        if isinstance(value, bool | int | float):
+            return _number(value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return ", ".join(value)  # a column list
+        return mask(str(value)) if len(str(value)) <= 40 else "(not shown)"
+    if "unexpected_count" in result:
+        count = result.get("unexpected_count") or 0
+        total = result.get("element_count") or 0
+        missing = result.get("missing_count") or 0
+        text = f"{_number(count)} of {_number(total)} rows unexpected"
+        if missing:
+            text += f" ({_number(missing)} null, not evaluated)"
+        return text
+    return ""
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    expectations: tuple[ExpectationOutcome, ...]
+    statistics: dict[str, int]
+    gx_version: str
+    gx_result: dict[str, Any]
+
+
+class GxSession:
+    """One ephemeral GX context with one pandas data source, for a few suite runs."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        # GX sets up its own loggers on import and reports its ephemeral
+        # context's housekeeping at INFO; operators and auditors need none of it.
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        self._gx = gx
+        self.version = str(gx.__version__)
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self._source = self._context.data_sources.add_pandas("kontrol")
+
+    def run(
+        self, suite_doc: Mapping[str, Any], frame: pd.DataFrame, parameters: Mapping[str, Any]
+    ) -> SuiteRun:
+        gx = self._gx
+        label = f"{suite_doc['name']}-{uuid.uuid4().hex[:8]}"
+        asset = self._source.add_dataframe_asset(label)
+        batch = asset.add_batch_definition_whole_dataframe(label)
+        suite = self._context.suites.add(gx.ExpectationSuite(**{**suite_doc, "name": label}))
+        definition = self._context.validation_definitions.add(
+            gx.ValidationDefinition(name=label, data=batch, suite=suite)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=dict(parameters),
+                result_format=RESULT_FORMAT,
+            )
+        outcomes = []
+        for item in result.results:
+            config = item.expectation_config
+            if config is None:  # pragma: no cover - GX always attaches the configuration
+                raise RuntimeError(f"suite {suite_doc['name']}: a result without its expectation")
+            meta = dict(config.meta or {})
+            error = _raised(item.exception_info)
+            kwargs = config.kwargs
+            column = kwargs.get("column") or kwargs.get("column_A")
+            outcomes.append(
+                ExpectationOutcome(
+                    name=str(meta.get("name", config.type)),
+                    expectation_type=str(config.type),
+                    column=str(column) if column else None,
+                    severity=str(meta.get("severity", "critical")),
+                    success=bool(item.success) and error is None,
+                    observed=_observed(item.result or {}),
+                    description=str(meta.get("description", "")),
+                    error=mask(error.splitlines()[0][:300]) if error else None,
+                )
+            )
+        # GX groups results by column; the report follows the suite's own order.
+        order = {e["meta"]["name"]: i for i, e in enumerate(suite_doc["expectations"])}
+        outcomes.sort(key=lambda o: order.get(o.name, len(order)))
+        stats = {k: int(v) for k, v in result.statistics.items() if k != "success_percent"}
+        document = sanitise(result.to_json_dict())
+        document["meta"]["expectation_suite_name"] = suite_doc["name"]
+        document["suite_name"] = suite_doc["name"]
+        return SuiteRun(tuple(outcomes), stats, self.version, document)

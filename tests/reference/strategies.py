@@ -1,0 +1,479 @@
+"""Hypothesis strategies: small, schema-valid registers that hit the rules' edges.
+
+A generated :class:`Scenario` holds the rows of the five extracts (plain
+dicts, as the reference takes them), an ``as_of`` date and a window length.
+Everything is drawn from small pools so that coincidences the rules care
+about happen often:
+
+* dates come from a small per-example *grid*: 1-3 key days with the day
+  before and after each, plus up to 6 days from the full grid around the
+  window (the first/second/middle/last days of the months around
+  ``window_start`` and ``as_of``, the day before ``window_start``,
+  ``as_of - 1``, ``as_of``, ``as_of + 1``) and a day long before; lines often
+  start or end on a key day, so events, relations and 18th birthdays land
+  exactly on period starts, the day before or after, inside the window and
+  after ``as_of``;
+* 3-6 persons with cprs whose DDMMYY is their birth date, some children whose
+  18th birthday is a grid day (or a day either side), one born 29 February;
+  now and then a related person is left out of ``persons`` (no known age);
+* spouse relations in both directions, child relations from one or both
+  parents, each sometimes ending (``valid_to``) or starting after ``as_of``;
+* residence events of every type on grid days, from a 3-address pool, plus
+  "family moves" (a family's members all emigrate on one day while the payee
+  stays) and "cohabitation" (two persons at the same address);
+* payments in months just before, at, inside and after the window, for full
+  months, halves, spans between days 1, 2, 15, 16, last-1 and last (so that
+  a*d/n lands exactly on half an øre) and random spans, of every benefit
+  code (often from one group: income-replacement, income-tested,
+  single-parent), with amounts such as 0.01, 0.05,
+  odd øre and round numbers, and corrections that fully, partly or more than
+  fully reverse a line, or add to it;
+* income rows of 0, 1000.00, 1000.01, 1500.00, 1500.01 and more, from one or
+  two employers.
+
+Rows are valid per kontrol.schema (no row defects; unique keys persons.cpr,
+(residence_events.cpr, event_date) and payments.payment_id) because the
+property under test is the rules' semantics, not the loader's.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+from reference_rules import add_months, first_of_month, window_start
+
+from kontrol.benefits import DEFAULT_BENEFITS
+
+AS_OF_CHOICES = (
+    date(2026, 3, 31),  # month end
+    date(2026, 3, 15),  # mid-month
+    date(2026, 2, 28),  # month end, February of a common year
+    date(2026, 12, 31),  # year end
+    date(2027, 1, 10),  # early in a month, the window crosses a year
+)
+WINDOW_MONTHS = (1, 2, 3, 12)
+
+BENEFIT_CODES = tuple(b.code for b in DEFAULT_BENEFITS)
+INCOME_REPLACEMENT_CODES = tuple(b.code for b in DEFAULT_BENEFITS if b.income_replacement)
+INCOME_TESTED_CODES = tuple(b.code for b in DEFAULT_BENEFITS if b.income_tested)
+
+ADDRESSES = ("addr-0001", "addr-0002", "addr-0003")
+COUNTRIES = ("SE", "DE", "PL")
+EMPLOYERS = ("12345678", "87654321")
+LONG_AGO = date(2000, 1, 1)
+
+AMOUNTS = tuple(
+    Decimal(a)
+    for a in (
+        "0.01",
+        "0.05",
+        "0.10",
+        "1.00",
+        "3.33",
+        "100.00",
+        "999.99",
+        "1000.01",
+        "1234.57",
+        "4999.99",
+        "12345.67",
+    )
+)
+INCOMES = tuple(
+    Decimal(a)
+    for a in (
+        "0.00",
+        "0.01",
+        "500.00",
+        "999.99",
+        "1000.00",
+        "1000.01",
+        "1500.00",
+        "1500.01",
+        "2000.00",
+        "25000.00",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    as_of: date
+    window_months: int
+    persons: list[dict[str, Any]]
+    residence_events: list[dict[str, Any]]
+    relations: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    income: list[dict[str, Any]]
+
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "persons": self.persons,
+            "residence_events": self.residence_events,
+            "relations": self.relations,
+            "payments": self.payments,
+            "income": self.income,
+        }
+
+
+def last_of_month(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def candidate_months(as_of: date, window_months: int) -> list[date]:
+    """Months around the window's edges: before, first, second, ..., as_of's, after."""
+    start = window_start(as_of, window_months)
+    here = first_of_month(as_of)
+    months = {
+        add_months(start, -1),
+        start,
+        add_months(start, 1),
+        add_months(here, -1),
+        here,
+        add_months(here, 1),
+    }
+    return sorted(months)
+
+
+def date_grid(as_of: date, window_months: int) -> list[date]:
+    days = {LONG_AGO, as_of - timedelta(days=1), as_of, as_of + timedelta(days=1)}
+    start = window_start(as_of, window_months)
+    days.add(start - timedelta(days=1))
+    for month in candidate_months(as_of, window_months):
+        last = last_of_month(month)
+        days.update(
+            {
+                month,
+                month + timedelta(days=1),
+                month.replace(day=15),
+                month.replace(day=16),
+                last - timedelta(days=1),
+                last,
+            }
+        )
+    return sorted(days)
+
+
+def cpr_for(birth: date, serial: int) -> str:
+    """DDMMYY of the birth date plus a 4-digit serial (modulus 11 is not required)."""
+    return f"{birth:%d%m%y}{serial:04d}"
+
+
+def eighteen_years_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 18)
+    except ValueError:  # 29 February
+        return date(day.year - 18, 3, 1)
+
+
+@st.composite
+def birth_dates(draw: st.DrawFn, grid: list[date], adult: bool) -> date:
+    kinds = (
+        ["adult", "adult", "adult", "turns18"]
+        if adult
+        else ["adult", "turns18", "turns18", "young", "young", "young", "leap"]
+    )
+    kind = draw(st.sampled_from(kinds))
+    if kind == "adult":
+        return draw(
+            st.sampled_from(
+                [date(1960, 5, 17), date(1975, 1, 1), date(1988, 12, 31), date(1996, 7, 4)]
+            )
+        )
+    if kind == "young":
+        return draw(st.sampled_from([date(2015, 6, 10), date(2019, 1, 31), date(2024, 2, 29)]))
+    if kind == "leap":
+        return date(2008, 2, 29)  # 18 on 1 March 2026 (reading 8)
+    birthday = draw(st.sampled_from([d for d in grid if d != LONG_AGO]))
+    shift = draw(st.sampled_from([-1, 0, 0, 1]))
+    return eighteen_years_before(birthday) + timedelta(days=shift)
+
+
+def spans(
+    draw: st.DrawFn, grid: list[date], keys: list[date], earliest: date, early: bool = False
+) -> tuple[date, date | None]:
+    """A (valid_from, valid_to) with valid_to > valid_from or null (reading 4).
+
+    Ends fall on key days (where lines start) as often as on other grid days.
+    With ``early`` the relation usually starts on ``earliest`` (a child's birth).
+    """
+    starts = [d for d in grid if d >= earliest] or [earliest]
+    from_birth = early and draw(st.sampled_from([True, True, False]))
+    valid_from = earliest if from_birth else draw(st.sampled_from(starts))
+    ends = [d for d in grid if d > valid_from]
+    key_ends = [d for d in keys if d > valid_from] or ends
+    if not ends:
+        return valid_from, None
+    return valid_from, draw(st.none() | st.sampled_from(key_ends) | st.sampled_from(ends))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    as_of = draw(st.sampled_from(AS_OF_CHOICES))
+    window_months = draw(st.sampled_from(WINDOW_MONTHS))
+    months = candidate_months(as_of, window_months)
+    # A few *key days* (and the days either side) shared by relations, events,
+    # birthdays and line starts make "exactly on s" coincidences common.
+    full_grid = date_grid(as_of, window_months)
+    key_days = draw(st.lists(st.sampled_from(full_grid[1:]), min_size=1, max_size=3, unique=True))
+    near_key = sorted({k + timedelta(days=delta) for k in key_days for delta in (-1, 0, 1)})
+    grid = sorted(
+        {LONG_AGO, *near_key, *draw(st.lists(st.sampled_from(full_grid), max_size=6, unique=True))}
+    )
+
+    # --- persons: indices 0 and 1 are the parents of a family, the rest its children ---
+    n = draw(st.integers(3, 6))
+    births = [draw(birth_dates(grid, adult=i < 2)) for i in range(n)]
+    cprs = [cpr_for(birth, 1001 + i) for i, birth in enumerate(births)]
+    in_persons = [draw(st.booleans() | st.just(True) | st.just(True)) for _ in range(n)]
+    persons = [
+        {
+            "cpr": cpr,
+            "birth_date": birth,
+            "sex": draw(st.sampled_from(["M", "K"])),
+            "citizenship": draw(st.sampled_from(["DK", "DK", "SE"])),
+            "municipality_code": 461,
+        }
+        for cpr, birth, present in zip(cprs, births, in_persons, strict=True)
+        if present
+    ]
+    person = st.integers(0, n - 1)
+    parent = st.sampled_from([0, 0, 1]) | person
+
+    # --- relations ---
+    relations: list[dict[str, Any]] = []
+    spouse_pairs = [(0, 1)] if draw(st.booleans()) else []
+    spouse_pairs += [(draw(person), draw(person)) for _ in range(draw(st.integers(0, 1)))]
+    for a, b in spouse_pairs:
+        if a == b:
+            continue
+        valid_from, valid_to = spans(draw, grid, near_key, LONG_AGO)
+        for x, y in ((a, b), (b, a)):  # "both directions are present"
+            relations.append(
+                {
+                    "cpr": cprs[x],
+                    "related_cpr": cprs[y],
+                    "relation": "spouse",
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                }
+            )
+    child_links = [
+        (c, draw(st.sampled_from([[0], [1], [0, 1], [0, 1]])))
+        for c in range(2, n)
+        if draw(st.integers(0, 3)) > 0
+    ]
+    child_links += [
+        (draw(person), draw(st.lists(person, min_size=1, max_size=2, unique=True)))
+        for _ in range(draw(st.integers(0, 1)))
+    ]
+    for child, parents in child_links:
+        same_span = draw(st.booleans())
+        span = spans(draw, grid, near_key, births[child], early=True)
+        for p in parents:
+            if p == child:
+                continue
+            valid_from, valid_to = (
+                span if same_span else spans(draw, grid, near_key, births[child], early=True)
+            )
+            relations.append(
+                {
+                    "cpr": cprs[p],
+                    "related_cpr": cprs[child],
+                    "relation": "child",
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                }
+            )
+
+    # --- residence events: {cpr: {event_date: event}} keeps (cpr, event_date) unique ---
+    events: dict[str, dict[date, dict[str, Any]]] = {cpr: {} for cpr in cprs}
+
+    def put(i: int, day: date, event_type: str, address: str | None = None) -> None:
+        country = None
+        if event_type in ("emigrated", "immigrated"):
+            country = draw(st.sampled_from((*COUNTRIES, None)))
+        if event_type in ("address", "immigrated") and address is None:
+            address = draw(st.sampled_from(ADDRESSES))
+        events[cprs[i]][day] = {
+            "cpr": cprs[i],
+            "event_date": day,
+            "event_type": event_type,
+            "address_id": address,
+            "country_code": country,
+        }
+
+    event_type = st.sampled_from(
+        [
+            "address",
+            "address",
+            "address",
+            "emigrated",
+            "emigrated",
+            "immigrated",
+            "disappeared",
+            "died",
+        ]
+    )
+    for i in range(n):
+        if draw(st.integers(0, 3)) > 0:  # most persons have lived here since long ago
+            put(i, LONG_AGO, "address")
+        for day in draw(st.lists(st.sampled_from(grid), max_size=4, unique=True)):
+            put(i, day, draw(event_type))
+    # family moves: the members related to a payee emigrate on one day, the payee stays
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2, 2]))):
+        payee = draw(parent)
+        start = window_start(as_of, window_months)
+        day = draw(
+            st.sampled_from([d for d in grid if d <= start])
+            | st.sampled_from([d for d in grid if d <= as_of])
+        )
+        related = {r["related_cpr"] for r in relations if r["cpr"] == cprs[payee]}
+        children = {
+            r["related_cpr"]
+            for r in relations
+            if r["cpr"] == cprs[payee] and r["relation"] == "child"
+        }
+        related |= {
+            r["cpr"] for r in relations if r["relation"] == "child" and r["related_cpr"] in children
+        }
+        related.discard(cprs[payee])
+        stay_abroad = draw(st.sampled_from([True, True, True, False]))
+        for member in sorted(related):
+            moved = day + timedelta(days=draw(st.sampled_from([0, 0, 0, -1, 1])))
+            if stay_abroad:  # drop the member's later events: they have not come back
+                by_day = events[member]
+                for later in [d for d in by_day if d > moved]:
+                    del by_day[later]
+            put(cprs.index(member), moved, "emigrated")
+        if draw(st.sampled_from([True, True, True, False])):
+            put(payee, LONG_AGO, "address")
+    # cohabitation: two persons (often the parents) move to the same address on grid days
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
+        a, b = draw(st.sampled_from([(0, 1), (1, 0)]) | st.tuples(person, person))
+        address = draw(st.sampled_from(ADDRESSES))
+        day_a = draw(st.sampled_from(grid))
+        day_b = draw(st.sampled_from([day_a, day_a + timedelta(days=1)]) | st.sampled_from(grid))
+        put(a, day_a, "address", address)
+        put(b, day_b, "address", address)
+    residence_events = [e for by_day in events.values() for e in by_day.values()]
+
+    # --- payments ---
+    payments: list[dict[str, Any]] = []
+    in_window = [m for m in months if window_start(as_of, window_months) <= m <= as_of]
+
+    def pay(cpr: str, code: str, s: date, e: date, amount: Decimal, kind: str) -> None:
+        payments.append(
+            {
+                "payment_id": f"PAY{len(payments) + 1:05d}",
+                "cpr": cpr,
+                "benefit_code": code,
+                "period_start": s,
+                "period_end": e,
+                "amount_dkk": amount,
+                "payment_type": kind,
+                "paid_date": e + timedelta(days=draw(st.sampled_from([-20, 1, 40]))),
+            }
+        )
+
+    payees = sorted({draw(parent) for _ in range(draw(st.integers(1, 3)))})
+    for payee in payees:
+        codes = draw(
+            st.sampled_from(
+                [
+                    BENEFIT_CODES,
+                    INCOME_REPLACEMENT_CODES,
+                    INCOME_TESTED_CODES,
+                    ("BOERNETILSKUD_ENLIG",),
+                    ("BOERNETILSKUD_ENLIG", "BOERNE_UNGEYDELSE", "KONTANTHJAELP"),
+                ]
+            )
+        )
+        for _ in range(draw(st.integers(1, 8))):
+            code = draw(st.sampled_from(codes))
+            shape = draw(
+                st.sampled_from(
+                    [
+                        "full",
+                        "full",
+                        "first-half",
+                        "second-half",
+                        "edges",
+                        "edges",
+                        "days",
+                        "key",
+                        "key",
+                    ]
+                )
+            )
+            key = draw(st.sampled_from(near_key))
+            month = (
+                first_of_month(key)
+                if shape == "key"
+                else draw(st.sampled_from(in_window) | st.sampled_from(months))
+            )
+            last = last_of_month(month)
+            if shape == "key":  # starts or ends on a key day
+                s, e = draw(st.sampled_from([(key, last), (key, key), (month, key)]))
+            elif shape == "full":
+                s, e = month, last
+            elif shape == "first-half":
+                s, e = month, month.replace(day=15)
+            elif shape == "second-half":
+                s, e = month.replace(day=16), last
+            elif shape == "edges":  # s, e on days 1, 2, 15, 16, last-1, last: n = 1, 2, ...
+                edges = sorted({1, 2, 15, 16, last.day - 1, last.day})
+                s = month.replace(day=draw(st.sampled_from(edges)))
+                e = month.replace(day=draw(st.sampled_from([d for d in edges if d >= s.day])))
+            else:
+                s = month + timedelta(days=draw(st.integers(0, last.day - 1)))
+                e = s + timedelta(days=draw(st.integers(0, (last - s).days)))
+            amount = draw(
+                st.sampled_from(AMOUNTS)
+                | st.decimals(
+                    min_value=Decimal("0.01"),
+                    max_value=Decimal("99999.99"),
+                    places=2,
+                    allow_nan=False,
+                    allow_infinity=False,
+                )
+            )
+            correction = draw(
+                st.sampled_from(["none", "none", "none", "full", "part", "over", "plus", "split"])
+            )
+            if correction == "split":  # two regular payments for the same line
+                first = (amount / 3).quantize(Decimal("0.01"))
+                pay(cprs[payee], code, s, e, first, "regular")
+                pay(cprs[payee], code, s, e, amount - first, "regular")
+                continue
+            pay(cprs[payee], code, s, e, amount, "regular")
+            if correction == "full":
+                pay(cprs[payee], code, s, e, -amount, "correction")
+            elif correction == "part":
+                pay(cprs[payee], code, s, e, -(amount / 2).quantize(Decimal("0.01")), "correction")
+            elif correction == "over":
+                pay(cprs[payee], code, s, e, -amount - Decimal("0.01"), "correction")
+            elif correction == "plus":
+                pay(cprs[payee], code, s, e, Decimal("0.05"), "correction")
+
+    # --- income ---
+    income = []
+    for payee in payees:
+        for month in draw(st.lists(st.sampled_from(months), max_size=3, unique=True)):
+            for employer in draw(
+                st.lists(st.sampled_from(EMPLOYERS), min_size=1, max_size=2, unique=True)
+            ):
+                income.append(
+                    {
+                        "cpr": cprs[payee],
+                        "employer_cvr": employer,
+                        "month": month,
+                        "gross_income_dkk": draw(st.sampled_from(INCOMES)),
+                    }
+                )
+
+    return Scenario(as_of, window_months, persons, residence_events, relations, payments, income)

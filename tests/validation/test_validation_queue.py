@@ -1,0 +1,111 @@
+"""The case queue suite: every contract property of section 5 is critical."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from kontrol.queue import QUEUE_SCHEMA
+from kontrol.validation import validate_queue
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_clean_queue_passes(queue: pl.DataFrame) -> None:
+    outcome = validate_queue(queue)
+    assert outcome.success, outcome.critical_failures
+    assert outcome.warnings == ()
+    assert outcome.rows_validated == queue.height == 3
+
+
+def test_an_empty_queue_passes(make_queue: Callable[[int], pl.DataFrame]) -> None:
+    empty = make_queue(0)
+    assert empty.schema == QUEUE_SCHEMA
+    outcome = validate_queue(empty)
+    assert outcome.success, outcome.critical_failures
+
+
+def _money(value: str) -> pl.Expr:
+    return pl.lit(Decimal(value)).cast(QUEUE_SCHEMA["amount_at_stake_dkk"])
+
+
+BROKEN: dict[str, tuple[Callable[[pl.DataFrame], pl.DataFrame], set[str]]] = {
+    "duplicate case_id": (
+        lambda q: q.with_columns(pl.lit(q["case_id"][0]).alias("case_id")),
+        {"case_id: unique"},
+    ),
+    "amount zero": (
+        lambda q: q.with_columns(
+            pl.when(pl.col("priority") == 3)
+            .then(_money("0"))
+            .otherwise(pl.col("amount_at_stake_dkk"))
+            .alias("amount_at_stake_dkk")
+        ),
+        {"amount_at_stake_dkk: > 0"},
+    ),
+    "amount negative": (
+        lambda q: q.with_columns(_money("-1.00").alias("amount_at_stake_dkk")),
+        {"amount_at_stake_dkk: > 0"},
+    ),
+    "priority gap": (
+        lambda q: q.with_columns(
+            pl.when(pl.col("priority") == 3)
+            .then(4)
+            .otherwise(pl.col("priority"))
+            .cast(pl.Int32)
+            .alias("priority")
+        ),
+        {"priority: in 1..N"},
+    ),
+    "priority repeated": (
+        lambda q: q.with_columns(pl.lit(1, dtype=pl.Int32).alias("priority")),
+        {"priority: unique", "priority: sorted"},
+    ),
+    "score above 1": (
+        lambda q: q.with_columns(pl.lit(1.5).alias("anomaly_score")),
+        {"anomaly_score: in [0, 1]"},
+    ),
+    "score below 0": (
+        lambda q: q.with_columns(pl.lit(-0.1).alias("anomaly_score")),
+        {"anomaly_score: in [0, 1]"},
+    ),
+    "unknown rule": (
+        lambda q: q.with_columns(pl.lit("R99").alias("rule_id")),
+        {"rule_id: known"},
+    ),
+    "empty evidence": (
+        lambda q: q.with_columns(pl.lit("").alias("evidence")),
+        {"evidence: not empty", "evidence: JSON"},
+    ),
+    "empty legal basis": (
+        lambda q: q.with_columns(pl.lit("").alias("legal_basis")),
+        {"legal_basis: not empty"},
+    ),
+    "missing column": (
+        lambda q: q.drop("run_id"),
+        {
+            "columns",
+            "run_id: type",
+            "run_id: not null",
+            "run_id: format",
+            "run_id: one run",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(BROKEN))
+def test_a_broken_queue_fails_critically(queue: pl.DataFrame, defect: str) -> None:
+    break_it, expected = BROKEN[defect]
+    outcome = validate_queue(break_it(queue))
+    assert not outcome.success
+    assert set(outcome.critical_failures) == expected
+    assert outcome.warnings == ()
+
+
+def test_scores_in_range_or_null_pass(queue: pl.DataFrame) -> None:
+    scored = queue.with_columns(pl.Series("anomaly_score", [0.0, None, 1.0]))
+    assert validate_queue(scored).success
