@@ -73,7 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument(
         "--months", type=_positive_int, default=15, help="months of payments (at least 13)"
     )
-    synth.add_argument("--row-defects", type=int, default=0)
+    synth.add_argument("--row-defects", type=int, default=0, help="defective rows to inject")
+    synth.add_argument(
+        "--unfounded-rate",
+        type=float,
+        default=0.0,
+        help="share of persons given benign cases that fire a rule (for ranking evaluation)",
+    )
 
     cases = commands.add_parser("cases", help="print the top of a published case queue")
     cases.add_argument("--out", type=Path, required=True, help="output directory of a run")
@@ -162,6 +168,7 @@ def _synth(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             months=args.months,
             row_defects=args.row_defects,
+            unfounded_rate=args.unfounded_rate,
         )
     except ValueError as error:  # the generator's own argument checks
         raise ConfigError(f"synth: {error}") from error

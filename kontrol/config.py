@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kontrol.benefits import DEFAULT_BENEFITS, Benefit
+from kontrol.scoring.config import ScoringConfig
 from kontrol.validation.settings import ValidationSettings
 
 
@@ -36,6 +37,7 @@ class KontrolConfig(BaseModel):
     benefits: tuple[Benefit, ...] = DEFAULT_BENEFITS
     loader: LoaderConfig = LoaderConfig()
     validation: ValidationSettings = ValidationSettings()
+    scoring: ScoringConfig = ScoringConfig()
     #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
     rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -14,13 +14,17 @@ All stages share one *work directory* (the run's private staging area):
 ``net_lines.parquet``        stage 2: positive net payment lines in the window
 ``timeline.parquet``         stage 2: person-state intervals up to as_of
 ``rule_cases.parquet``       stage 2: one row per (rule, cpr), before ids/priority
+``scores.parquet``           stage 3: anomaly score and explanation per case's person
+``recipients.parquet``       stage 3: the cpr of every benefit recipient in the window
+``fairness/``                stage 4: the fairness report (selection by protected group)
 ``cases.parquet``            stage 3: the case queue as it will be published
 ==========================  =====================================================
 
 Stage 1, :func:`load_extract` / :func:`load_delivery`: structural checks,
 key checks, row checks. Stage 2, :func:`apply_rules`. Stage 3,
-:func:`assemble` (case ids, priority, run id). Publication is
-:func:`publish`, which moves the outputs into place.
+:func:`score`. Stage 4, :func:`assemble` (case ids, scores, priority, run
+id, fairness report). Publication is :func:`publish`, which moves the
+outputs into place.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ LOADS_DIR = "loads"
 NET_LINES_FILE = "net_lines.parquet"
 TIMELINE_FILE = "timeline.parquet"
 RULE_CASES_FILE = "rule_cases.parquet"
+SCORES_FILE = "scores.parquet"
+RECIPIENTS_FILE = "recipients.parquet"
+FAIRNESS_DIR = "fairness"
 CASES_FILE = "cases.parquet"
 MANIFEST_FILE = "manifest.json"
 
@@ -225,12 +232,53 @@ def run_id_of(staging_dir: Path, as_of: date, config: KontrolConfig) -> str:
     )
 
 
+def score(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
+    """Stage 3: anomaly scores for the persons with cases; returns the number scored.
+
+    The detector learns what is usual from every benefit recipient in the
+    window (flagged or not), so the recipients' features are computed for
+    all of them; only the case persons' scores are kept. Scores rank cases,
+    never create or remove one.
+    """
+    from kontrol import scoring  # scikit-learn: imported only when scoring runs
+
+    features = scoring.person_features(
+        open_staged(staging_dir), as_of, config.window_months
+    ).collect(engine="streaming")
+    case_persons = io.scan_parquet(staging_dir / RULE_CASES_FILE).select("cpr").collect()
+    scored = scoring.score(features, config.scoring, case_persons["cpr"])
+    io.write_parquet(scored, staging_dir / SCORES_FILE)
+    io.write_parquet(features.select("cpr"), staging_dir / RECIPIENTS_FILE)
+    log.info("scored %d case persons against %d recipients", scored.height, features.height)
+    return scored.height
+
+
 def assemble(staging_dir: Path, as_of: date, config: KontrolConfig, case_key: bytes) -> str:
-    """Stage 3: case ids, priority and run id; writes the queue to publish. Returns the run id."""
+    """Stage 4: case ids, scores, priority, run id, and the fairness report. Returns the run id.
+
+    The fairness report is the one place protected attributes (sex,
+    citizenship) are read, after the queue is final: it shows auditors how
+    each group is selected and ranked, and can influence nothing.
+    """
+    from kontrol import scoring
+
     run_id = run_id_of(staging_dir, as_of, config)
     cases = io.scan_parquet(staging_dir / RULE_CASES_FILE).collect()
-    io.write_parquet(assemble_queue(cases, case_key, run_id), staging_dir / CASES_FILE)
+    scored = io.scan_parquet(staging_dir / SCORES_FILE).collect()
+    queue = assemble_queue(cases, case_key, run_id, scored, config.scoring)
+    io.write_parquet(queue, staging_dir / CASES_FILE)
+
+    recipients = io.scan_parquet(staging_dir / RECIPIENTS_FILE).collect()
+    report = scoring.fairness_report(queue, recipients, open_staged(staging_dir).persons)
+    io.write_json(report, staging_dir / FAIRNESS_DIR / "fairness.json")
+    io.write_text(scoring.render_fairness_html(report), staging_dir / FAIRNESS_DIR / "index.html")
     return run_id
+
+
+def fairness_summary(staging_dir: Path) -> dict[str, object]:
+    """The fairness report as written by :func:`assemble`, for the manifest."""
+    report: dict[str, object] = io.read_json(staging_dir / FAIRNESS_DIR / "fairness.json")
+    return report
 
 
 def read_staged_queue(staging_dir: Path) -> pl.DataFrame:
@@ -250,7 +298,7 @@ def cases_per_rule(staging_dir: Path) -> dict[str, int]:
 #: queue before the manifest, so a manifest never describes a queue that is
 #: not there.
 VALIDATION_DIR = "validation"
-PUBLISHED = (REJECTS_DIR, VALIDATION_DIR, CASES_FILE, MANIFEST_FILE)
+PUBLISHED = (REJECTS_DIR, VALIDATION_DIR, FAIRNESS_DIR, CASES_FILE, MANIFEST_FILE)
 #: Where a failed run leaves its diagnostics, beside the last good publication.
 FAILED_RUN_DIR = "failed-run"
 

@@ -7,8 +7,11 @@
 * ``run_id`` is derived from what determines the output: the input files'
   sha256, the configuration, the as-of date, the rule catalogue version and
   the code version. Identical runs therefore write byte-identical queues.
-* ``priority`` (until scoring lands): amount at stake descending, then
-  ``rule_id``, then ``case_id``, numbered 1..N without gaps.
+* ``priority`` comes from :func:`kontrol.scoring.prioritise`, the one
+  place the ordering is defined: amount at stake x rule weight x
+  (1 + score_weight x anomaly_score), ties by amount, rule id and case id,
+  numbered 1..N without gaps. With the default ``score_weight`` 0 that is
+  amount at stake descending, then rule id, then case id.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from kontrol.errors import ConfigError
 from kontrol.schema import CASE_MONEY
+
+if TYPE_CHECKING:
+    from kontrol.scoring import ScoringConfig
 
 CASE_KEY_ENV = "KONTROL_CASE_KEY"
 #: Used only with the explicit ``--demo-key`` flag, on synthetic data.
@@ -90,13 +97,23 @@ def run_id_for(
     return f"{as_of.isoformat()}-{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
-def assemble_queue(cases: pl.DataFrame, key: bytes, run_id: str) -> pl.DataFrame:
-    """Add case ids, the (empty) anomaly score, priorities and the run id.
+def assemble_queue(
+    cases: pl.DataFrame,
+    key: bytes,
+    run_id: str,
+    scored: pl.DataFrame | None = None,
+    scoring_config: ScoringConfig | None = None,
+) -> pl.DataFrame:
+    """Add case ids, anomaly scores, priorities and the run id; order the queue.
 
     Takes the collected rule output (a few thousand to a few hundred thousand
     rows); computing the HMAC per case in Python is linear in cases, not in
-    payment lines.
+    payment lines. ``scored`` is the scoring stage's ``cpr, anomaly_score,
+    score_explanation``; without it every score is null.
     """
+    from kontrol.scoring import ScoringConfig, attach_scores, prioritise, rule_weights
+
+    cases = cases.cast({name: QUEUE_SCHEMA[name] for name in cases.columns if name in QUEUE_SCHEMA})
     ids = [
         case_id(key, rule, cpr, anchor)
         for rule, cpr, anchor in zip(
@@ -111,7 +128,7 @@ def assemble_queue(cases: pl.DataFrame, key: bytes, run_id: str) -> pl.DataFrame
         pl.lit(None, dtype=pl.Float64()).alias("anomaly_score"),
         pl.lit(run_id).alias("run_id"),
     )
-    ranked = with_ids.sort(
-        ["amount_at_stake_dkk", "rule_id", "case_id"], descending=[True, False, False]
-    ).with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32()).alias("priority"))
+    if scored is not None:
+        with_ids = attach_scores(with_ids, scored)
+    ranked = prioritise(with_ids, rule_weights(), scoring_config or ScoringConfig())
     return ranked.select([pl.col(name).cast(dtype) for name, dtype in QUEUE_SCHEMA.items()])

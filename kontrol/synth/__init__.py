@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from kontrol.schema import CASE_MONEY, extract_specs
 from kontrol.synth.background import build_background
+from kontrol.synth.benign import BENIGN, UNFOUNDED_DESCRIPTIONS
 from kontrol.synth.calendar import Calendar
 from kontrol.synth.defects import Reject, make_defects
 from kontrol.synth.model import BENEFIT_CODES, take
@@ -50,8 +51,8 @@ from kontrol.synth.output import (
     uuid_strings,
     write_table,
 )
-from kontrol.synth.population import build_population
-from kontrol.synth.scenarios import CATALOGUE, inject
+from kontrol.synth.population import Population, build_population
+from kontrol.synth.scenarios import CATALOGUE, Injected, inject
 
 __all__ = ["GENERATOR_VERSION", "SynthSummary", "synthesize"]
 
@@ -115,7 +116,9 @@ def _merged(
     return _sorted({c: np.concatenate([kept[c], b[c]]) for c in a}, keys)
 
 
-def _truth_table(rows: list[tuple[str, str, str, str, Case | None]]) -> pa.Table:
+def _truth_table(
+    rows: list[tuple[str, str, str, str, Case | None]], with_founded: bool = False
+) -> pa.Table:
     rows.sort(key=lambda r: (r[0], r[2], r[1]))
     cases = [r[4] for r in rows]
     missing = np.array([c is None for c in cases], dtype=bool)
@@ -130,7 +133,7 @@ def _truth_table(rows: list[tuple[str, str, str, str, Case | None]]) -> pa.Table
         dtype=np.int64,
     )
     money = arrow_type(CASE_MONEY)
-    return pa.Table.from_arrays(
+    table = pa.Table.from_arrays(
         [
             pa.array([r[0] for r in rows], pa.string()),
             pa.array([r[1] for r in rows], pa.string()),
@@ -151,6 +154,45 @@ def _truth_table(rows: list[tuple[str, str, str, str, Case | None]]) -> pa.Table
             "amount_at_stake_dkk",
             "anchor_date",
         ],
+    )
+    if with_founded:
+        # a positive is founded unless it comes from (or is a side effect of) a benign scenario
+        founded = [
+            None
+            if r[2] != "positive"
+            else not any(r[3].endswith(d) for d in UNFOUNDED_DESCRIPTIONS)
+            for r in rows
+        ]
+        table = table.append_column("founded", pa.array(founded, pa.bool_()))
+    return table
+
+
+def _with_unfounded(
+    seed: int, k: int, cal: Calendar, pop: Population, inj: Injected, count: int
+) -> Injected:
+    """``inj`` plus ``count`` benign scenarios on households it did not take."""
+    extra = inject(
+        np.random.default_rng([seed, k, 3]),
+        cal,
+        pop,
+        count,
+        0,
+        inj.next_addr,
+        catalogue=BENIGN,
+        exclude=inj.households,
+    )
+
+    def cat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {c: np.concatenate([a[c], b[c]]) for c in a}
+
+    return Injected(
+        households=np.sort(np.concatenate([inj.households, extra.households])),
+        events=cat(inj.events, extra.events),
+        relations=cat(inj.relations, extra.relations),
+        payments=cat(inj.payments, extra.payments),
+        income=cat(inj.income, extra.income),
+        truth=inj.truth + extra.truth,
+        next_addr=extra.next_addr,
     )
 
 
@@ -173,6 +215,7 @@ def synthesize(
     as_of: date = date(2026, 10, 31),
     months: int = 15,
     row_defects: int = 0,
+    unfounded_rate: float = 0.0,
 ) -> SynthSummary:
     """Write a synthetic delivery of ``persons`` persons into ``out_dir``.
 
@@ -186,6 +229,8 @@ def synthesize(
         raise ValueError(f"months must be at least {WINDOW_MONTHS + 1}")
     if row_defects < 0:
         raise ValueError("row_defects must be >= 0")
+    if not 0.0 <= unfounded_rate < 0.5:
+        raise ValueError("unfounded_rate must be in [0, 0.5)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cal = Calendar.build(as_of, months, WINDOW_MONTHS)
@@ -205,6 +250,8 @@ def synthesize(
             count = max(len(CATALOGUE) if k == 0 else 0, round(INJECT_RATE * size))
             inj = inject(rng, cal, pop, count, offset, bg.addresses.used)
             offset = (offset + count) % len(CATALOGUE)
+            if unfounded_rate > 0:
+                inj = _with_unfounded(seed, k, cal, pop, inj, round(unfounded_rate * size))
             keep = ~np.isin(pop.hh, inj.households)
 
             ev = _merged(keep, bg.events, inj.events, ("pidx", "day"))
@@ -247,7 +294,7 @@ def synthesize(
         for w in writers.values():
             w.close()
 
-    gt = _truth_table(truth)
+    gt = _truth_table(truth, with_founded=unfounded_rate > 0)
     pq.write_table(
         gt, out_dir / "ground_truth.parquet", compression="zstd", compression_level=3, version="2.6"
     )
@@ -269,6 +316,8 @@ def synthesize(
         "window_months": WINDOW_MONTHS,
         "chunk_persons": CHUNK_PERSONS,
     }
+    if unfounded_rate > 0:
+        params["unfounded_rate"] = unfounded_rate
     (out_dir / "synth.json").write_text(
         json.dumps(params, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

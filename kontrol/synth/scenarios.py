@@ -976,11 +976,22 @@ def inject(
     count: int,
     offset: int,
     first_addr: int,
+    catalogue: tuple[Scenario, ...] = CATALOGUE,
+    exclude: IntArray | None = None,
 ) -> Injected:
-    """Inject ``count`` scenarios, cycling through the catalogue from ``offset``."""
+    """Inject ``count`` scenarios, cycling through ``catalogue`` from ``offset``.
+
+    ``exclude``: household ids already taken (by an earlier injection into
+    the same chunk); only the opt-in unfounded cases of
+    :mod:`kontrol.synth.benign` pass it, so the default path draws exactly
+    the same random numbers as before.
+    """
     if cal.window_index < 1:
         raise ValueError("the generator needs months >= window + 1 (13 for a 12-month window)")
-    available = {name: rng.permutation(ids) for name, ids in pools(pop, cal).items()}
+    candidates = pools(pop, cal)
+    if exclude is not None:
+        candidates = {k: v[~np.isin(v, exclude)] for k, v in candidates.items()}
+    available = {name: rng.permutation(ids) for name, ids in candidates.items()}
     cursor = dict.fromkeys(available, 0)
     addr = [first_addr]
 
@@ -995,7 +1006,7 @@ def inject(
     inc: list[tuple[int, ...]] = []
     truth: list[TruthRow] = []
     for i in range(count):
-        scenario = CATALOGUE[(offset + i) % len(CATALOGUE)]
+        scenario = catalogue[(offset + i) % len(catalogue)]
         ids = available[scenario.pool]
         if cursor[scenario.pool] >= len(ids):
             continue  # a tiny town may run out of suitable households

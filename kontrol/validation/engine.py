@@ -161,9 +161,10 @@ class GxSession:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        # GX sets up its own loggers on import and reports its ephemeral
-        # context's housekeeping at INFO; operators and auditors need none of it.
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        # GX reports its ephemeral context's housekeeping at INFO, on a logger
+        # whose level it sets to INFO itself; operators need none of it.
+        for name in ("great_expectations", "great_expectations.data_context.types.base"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self._gx = gx
         self.version = str(gx.__version__)
         self._context = gx.get_context(mode="ephemeral")
