@@ -103,6 +103,8 @@ __all__ = [
     "previous_rows_from_manifest",
     "raise_for_critical",
     "validate_delivery",
+    "validate_delivery_facts",
+    "validate_extract",
     "validate_queue",
     "write_report",
 ]
@@ -142,6 +144,42 @@ class ValidationOutcome:
     seconds: float
     expectations: tuple[ExpectationOutcome, ...] = ()
     gx_result: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything, as JSON values: lets an outcome travel between Airflow tasks as a file.
+
+        Names, counts and the sanitised GX result only (see :mod:`.engine`), never a value.
+        """
+        return {
+            "suite": self.suite,
+            "success": self.success,
+            "critical_failures": list(self.critical_failures),
+            "warnings": list(self.warnings),
+            "statistics": dict(self.statistics),
+            "rows_total": self.rows_total,
+            "rows_validated": self.rows_validated,
+            "gx_version": self.gx_version,
+            "seconds": self.seconds,
+            "expectations": [e.to_json() for e in self.expectations],
+            "gx_result": self.gx_result,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ValidationOutcome:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            suite=str(doc["suite"]),
+            success=bool(doc["success"]),
+            critical_failures=tuple(doc["critical_failures"]),
+            warnings=tuple(doc["warnings"]),
+            statistics={str(k): int(v) for k, v in doc["statistics"].items()},
+            rows_total=int(doc["rows_total"]),
+            rows_validated=int(doc["rows_validated"]),
+            gx_version=str(doc["gx_version"]),
+            seconds=float(doc["seconds"]),
+            expectations=tuple(ExpectationOutcome(**e) for e in doc["expectations"]),
+            gx_result=dict(doc["gx_result"]),
+        )
 
     def to_manifest(self) -> dict[str, Any]:
         """JSON-able summary for the run manifest: names and counts, never values."""
@@ -248,34 +286,85 @@ def validate_delivery(
     ``loads`` are the load stage's counts; ``previous_rows`` the previous
     run's delivered rows per extract (see :func:`previous_rows_from_manifest`),
     or ``None`` when unknown (the comparison is then reported as not evaluated).
-    Reads ``<staging_dir>/clean/``; writes nothing.
+    Reads ``<staging_dir>/clean/``; writes nothing. The same as
+    :func:`validate_extract` for every extract, then :func:`validate_delivery_facts`
+    (which the Airflow DAG calls one task at a time).
     """
+    session = _session()
+    outcomes = [
+        validate_extract(
+            staging_dir, name, config, settings=settings, suites_dir=suites_dir, session=session
+        )
+        for name in extract_specs(config.benefit_codes)
+    ]
+    outcomes.append(
+        validate_delivery_facts(
+            staging_dir,
+            loads,
+            as_of,
+            config,
+            settings=settings,
+            previous_rows=previous_rows,
+            suites_dir=suites_dir,
+            session=session,
+        )
+    )
+    return outcomes
+
+
+def validate_extract(
+    staging_dir: Path,
+    name: str,
+    config: KontrolConfig,
+    *,
+    settings: ValidationSettings | None = None,
+    suites_dir: Path | None = None,
+    session: GxSession | None = None,
+) -> ValidationOutcome:
+    """Validate one staged clean extract (``<staging_dir>/clean/<name>.parquet``) by its suite."""
+    from kontrol.pipeline import CLEAN_DIR  # lazily: pipeline may import this package
+    from kontrol.validation import checks
+
+    settings = _settings(config, settings)
+    doc = committed_suites(suites_dir)[name]
+    spec = extract_specs(config.benefit_codes)[name]
+    started = time.perf_counter()
+    sample = checks.gx_sample(staging_dir / CLEAN_DIR / spec.file_name, spec, settings.sample_rows)
+    run = (session or _session()).run(
+        doc, sample.frame.to_pandas(), _delivery_parameters(config, settings)
+    )
+    return _outcome(name, run, sample.rows_total, sample.frame.height, started)
+
+
+def validate_delivery_facts(
+    staging_dir: Path,
+    loads: Mapping[str, ExtractLoadLike],
+    as_of: date,
+    config: KontrolConfig,
+    *,
+    settings: ValidationSettings | None = None,
+    previous_rows: Mapping[str, int] | None = None,
+    suites_dir: Path | None = None,
+    session: GxSession | None = None,
+) -> ValidationOutcome:
+    """Validate the whole-delivery facts (reject shares, volumes, references) by their suite."""
+    from kontrol.pipeline import CLEAN_DIR  # lazily: pipeline may import this package
     from kontrol.validation import checks, suites
 
     settings = _settings(config, settings)
-    docs = committed_suites(suites_dir)
+    doc = committed_suites(suites_dir)[suites.DELIVERY_SUITE]
     specs = extract_specs(config.benefit_codes)
-    from kontrol.pipeline import CLEAN_DIR  # lazily: pipeline may import this package
-
-    clean = staging_dir / CLEAN_DIR
-    parameters = _delivery_parameters(config, settings)
-    session = _session()
-    outcomes = []
-    for name, spec in specs.items():
-        started = time.perf_counter()
-        sample = checks.gx_sample(clean / spec.file_name, spec, settings.sample_rows)
-        run = session.run(docs[name], sample.frame.to_pandas(), parameters)
-        outcomes.append(_outcome(name, run, sample.rows_total, sample.frame.height, started))
     started = time.perf_counter()
     counts = {
         name: checks.ExtractCounts(load.rows_delivered, load.rows_rejected, load.rows_loaded)
         for name, load in loads.items()
     }
-    facts = checks.delivery_facts(clean, specs, counts, as_of, previous_rows)
-    run = session.run(docs[suites.DELIVERY_SUITE], facts.to_pandas(), parameters)
+    facts = checks.delivery_facts(staging_dir / CLEAN_DIR, specs, counts, as_of, previous_rows)
+    run = (session or _session()).run(
+        doc, facts.to_pandas(), _delivery_parameters(config, settings)
+    )
     delivered = sum(c.rows_delivered for c in counts.values())
-    outcomes.append(_outcome(suites.DELIVERY_SUITE, run, delivered, delivered, started))
-    return outcomes
+    return _outcome(suites.DELIVERY_SUITE, run, delivered, delivered, started)
 
 
 def validate_queue(queue: pl.DataFrame, *, suites_dir: Path | None = None) -> ValidationOutcome:

@@ -1,0 +1,171 @@
+"""DAG integrity: the DAG files parse, fast, without kontrol, with the expected shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "dags"
+DAG_FILE = DAGS / "kontrol_monthly.py"
+
+EXPECTED_UPSTREAM = {
+    "wait_for_delivery": set(),
+    "prepare": {"wait_for_delivery"},
+    "load_extract": {"prepare"},
+    "validate_delivery": {"prepare", "load_extract"},
+    "apply_rules": {"prepare", "validate_delivery"},
+    "score": {"prepare", "apply_rules"},
+    "assemble": {"prepare", "score"},
+    "validate_queue": {"prepare", "assemble"},
+    "write_manifest": {"prepare", "validate_queue"},
+    "publish": {"prepare", "write_manifest"},
+}
+
+
+def airflow_env(home: Path) -> dict[str, str]:
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The DAG folder parsed in this process, with a throwaway AIRFLOW_HOME."""
+    saved = dict(os.environ)
+    os.environ.update(airflow_env(tmp_path_factory.mktemp("airflow-home")))
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+
+        yield DagBag(dag_folder=str(DAGS))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_no_import_errors(dagbag: Any) -> None:
+    assert dagbag.import_errors == {}
+    assert {"kontrol_monthly", "kontrol_case_export"} <= set(dagbag.dags)
+
+
+def test_dag_settings(dagbag: Any) -> None:
+    dag = dagbag.dags["kontrol_monthly"]
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert {"kontrol", "monthly"} <= set(dag.tags)
+    assert dag.owner == "kontrolgruppe-data"
+    assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
+    assert dag.timetable.expression == "0 0 1 * *"
+    for task in dag.tasks:
+        assert task.owner == "kontrolgruppe-data"
+        assert task.retries >= 1, task.task_id
+        assert task.retry_delay >= timedelta(minutes=1), task.task_id
+        assert task.execution_timeout is not None, task.task_id
+        assert task.execution_timeout <= timedelta(hours=2), task.task_id
+
+
+def test_params_are_validated_by_their_schema(dagbag: Any) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = dagbag.dags["kontrol_monthly"].params
+    assert set(params) == {
+        "extracts_dir",
+        "out_dir",
+        "as_of",
+        "window_months",
+        "config_file",
+        "demo_key",
+        "require_marker",
+    }
+    as_of = params.get_param("as_of")
+    assert as_of.schema["format"] == "date"
+    assert as_of.resolve("2026-10-31") == "2026-10-31"
+    assert as_of.resolve(None) is None  # default: from the data interval
+    with pytest.raises(ParamValidationError):
+        as_of.resolve("2026-13-01")
+    window = params.get_param("window_months")
+    assert window.resolve(6) == 6
+    with pytest.raises(ParamValidationError):
+        window.resolve(0)
+    with pytest.raises(ParamValidationError):
+        params.get_param("demo_key").resolve("yes")
+    assert params["demo_key"] is False
+
+
+def test_tasks_and_dependencies(dagbag: Any) -> None:
+    dag = dagbag.dags["kontrol_monthly"]
+    assert {t.task_id: set(t.upstream_task_ids) for t in dag.tasks} == EXPECTED_UPSTREAM
+    assert type(dag.get_task("wait_for_delivery")).__name__ == "DecoratedSensorOperator"
+    sensor = dag.get_task("wait_for_delivery")
+    assert sensor.mode == "reschedule"
+    assert sensor.timeout == timedelta(days=7).total_seconds()
+
+
+def test_one_mapped_load_task_per_extract(dagbag: Any) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from kontrol.schema import EXTRACT_NAMES
+
+    load = dagbag.dags["kontrol_monthly"].get_task("load_extract")
+    assert isinstance(load, MappedOperator)
+    mapped = load.op_kwargs_expand_input.value  # type: ignore[attr-defined]
+    assert list(mapped["extract"]) == list(EXTRACT_NAMES)
+    assert set(load.partial_kwargs["op_kwargs"]) == {"work_dir"}  # from prepare, by XCom
+
+
+def test_case_queue_asset_links_publish_and_export(dagbag: Any) -> None:
+    from airflow.sdk import Asset
+
+    publish = dagbag.dags["kontrol_monthly"].get_task("publish")
+    assets = [o for o in publish.outlets if isinstance(o, Asset)]
+    assert [a.name for a in assets] == ["kontrol_case_queue"]
+    export = dagbag.dags["kontrol_case_export"]
+    condition = export.timetable.asset_condition
+    assert [a for a in condition.objects if isinstance(a, Asset)] == assets
+    assert export.catchup is False
+
+
+def test_parsing_is_fast_and_imports_no_kontrol(tmp_path: Path) -> None:
+    """Parse the DAG file in a fresh interpreter: time it, and see what it imported."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys, time
+        import airflow.sdk  # Airflow's own import cost is not the DAG's
+        from airflow.dag_processing.dagbag import DagBag
+        started = time.perf_counter()
+        bag = DagBag(dag_folder={str(DAG_FILE)!r})
+        seconds = time.perf_counter() - started
+        heavy = ("polars", "great_expectations", "kontrol", "sklearn", "pyarrow")
+        print(json.dumps({{
+            "seconds": seconds,
+            "errors": {{str(k): v for k, v in bag.import_errors.items()}},
+            "dags": sorted(bag.dags),
+            "imported": sorted(m for m in sys.modules if m.split(".")[0] in heavy),
+        }}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, **airflow_env(tmp_path / "home"), "PYTHONPATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["errors"] == {}
+    assert result["dags"] == ["kontrol_monthly"]
+    assert result["imported"] == []
+    assert result["seconds"] < 1.0, f"parsing took {result['seconds']:.2f} s"
