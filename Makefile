@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 DEMO_OUT ?= out/demo
 DEMO_AS_OF ?= 2026-10-31
 
-.PHONY: setup demo test pytest lint typecheck bench clean
+.PHONY: setup demo demo-cli test pytest lint typecheck bench clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,16 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-## demo: install everything and run kontrol on the bundled synthetic delivery
+## demo: install everything and run the kontrol_monthly Airflow DAG on the bundled
+## synthetic delivery (embedded SQLite metadata DB, no server to start)
 demo: setup
-	$(VENV)/bin/kontrol run --extracts fixtures/delivery --out $(DEMO_OUT) \
+	DEMO_OUT=$(DEMO_OUT) DEMO_AS_OF=$(DEMO_AS_OF) dags/run_demo.sh
+
+## demo-cli: the same run as one process, without Airflow
+demo-cli: setup
+	$(VENV)/bin/kontrol run --extracts fixtures/delivery --out $(DEMO_OUT)-cli \
 		--as-of $(DEMO_AS_OF) --demo-key
-	$(VENV)/bin/kontrol cases --out $(DEMO_OUT) --top 3
+	$(VENV)/bin/kontrol cases --out $(DEMO_OUT)-cli --top 3
 
 ## test: install everything and run the whole test suite, then ruff and mypy
 test: setup pytest lint typecheck

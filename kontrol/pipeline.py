@@ -97,7 +97,10 @@ def load_extract(
     rows_delivered = io.parquet_row_count(path)
 
     keys = loader.key_defects(delivered, spec).collect(engine="streaming")
-    loader.raise_for_key_defects(spec, int(keys["null_keys"][0]), int(keys["duplicate_keys"][0]))
+    duplicates = 0
+    if int(keys["hash_shortfall"][0]) > 0:
+        duplicates = loader.duplicated_rows(delivered, spec).collect(engine="streaming").item()
+    loader.raise_for_key_defects(spec, int(keys["null_keys"][0]), duplicates)
 
     rejects = loader.rejected_rows(delivered, spec).collect(engine="streaming")
     io.write_parquet(rejects, staging_dir / REJECTS_DIR / spec.file_name)
