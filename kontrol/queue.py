@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from kontrol.errors import ConfigError
-from kontrol.schema import CASE_MONEY
+from kontrol.rules.spec import CASE_SCHEMA
 
 if TYPE_CHECKING:
     from kontrol.scoring import ScoringConfig
@@ -36,19 +36,12 @@ CASE_KEY_ENV = "KONTROL_CASE_KEY"
 DEMO_CASE_KEY = "kontrol-demo-key-for-synthetic-data-only"
 MIN_KEY_LENGTH = 16
 
-#: The queue's columns and types, in order (CONTRACT.md section 5).
+#: The queue's columns and types, in order (CONTRACT.md section 5): the rule
+#: engine's case columns between the case id and what this module adds.
 QUEUE_SCHEMA = pl.Schema(
     {
         "case_id": pl.String(),
-        "rule_id": pl.String(),
-        "cpr": pl.String(),
-        "anchor_date": pl.Date(),
-        "period_start": pl.Date(),
-        "period_end": pl.Date(),
-        "amount_at_stake_dkk": CASE_MONEY,
-        "benefit_codes": pl.List(pl.String()),
-        "evidence": pl.String(),
-        "legal_basis": pl.String(),
+        **CASE_SCHEMA,
         "anomaly_score": pl.Float64(),
         "priority": pl.Int32(),
         "run_id": pl.String(),

@@ -30,6 +30,20 @@ def _lines_in_state(ctx: RuleContext, state: str) -> pl.LazyFrame:
     return state_on(ctx.lines, intervals, "period_start", keep_unknown=False)
 
 
+def _state_items(ctx: RuleContext, state: str, summary: pl.Expr) -> pl.LazyFrame:
+    """Flagged items of a rule that fires on the recipient's own state on s.
+
+    R02, R03 and R07 differ only in the state they look for and the sentence
+    a caseworker reads; the anchor is the date of the event in force on s.
+    """
+    return line_items(
+        _lines_in_state(ctx, state),
+        anchor=pl.col("valid_from"),
+        summary=summary,
+        facts={"recipient_state_on_period_start": pl.lit(state), "event": _event_fact()},
+    )
+
+
 def _event_fact() -> pl.Expr:
     return pl.struct(
         pl.col("event_type"),
@@ -51,7 +65,6 @@ def flag_r02(ctx: RuleContext) -> pl.LazyFrame:
     requirement) is not flagged → R02 case 2026-03-01..2026-04-30, anchor
     2026-02-20.
     """
-    flagged = _lines_in_state(ctx, ABROAD)
     summary = pl.format(
         "Recipient registered as emigrated{} on {} and not returned by {}; {} paid for {}"
         " although the benefit requires residence in Denmark",
@@ -61,12 +74,7 @@ def flag_r02(ctx: RuleContext) -> pl.LazyFrame:
         pl.col("benefit_code"),
         period_text(),
     )
-    return line_items(
-        flagged,
-        anchor=pl.col("valid_from"),
-        summary=summary,
-        facts={"recipient_state_on_period_start": pl.lit(ABROAD), "event": _event_fact()},
-    )
+    return _state_items(ctx, ABROAD, summary)
 
 
 def flag_r03(ctx: RuleContext) -> pl.LazyFrame:
@@ -79,19 +87,13 @@ def flag_r03(ctx: RuleContext) -> pl.LazyFrame:
     2026-03 → R03 case 2026-02-01..2026-03-31, anchor 2026-01-14. The
     January line (s = 2026-01-01, before the death) is not flagged.
     """
-    flagged = _lines_in_state(ctx, DEAD)
     summary = pl.format(
         "Recipient registered as dead on {}; {} paid for {}",
         pl.col("valid_from").cast(pl.String),
         pl.col("benefit_code"),
         period_text(),
     )
-    return line_items(
-        flagged,
-        anchor=pl.col("valid_from"),
-        summary=summary,
-        facts={"recipient_state_on_period_start": pl.lit(DEAD), "event": _event_fact()},
-    )
+    return _state_items(ctx, DEAD, summary)
 
 
 def flag_r07(ctx: RuleContext) -> pl.LazyFrame:
@@ -104,7 +106,6 @@ def flag_r07(ctx: RuleContext) -> pl.LazyFrame:
     paid for 2026-04 → R07 case 2026-04-01..2026-04-30, anchor 2026-03-05
     (the March line, s = 2026-03-01, is before the event and not flagged).
     """
-    flagged = _lines_in_state(ctx, DISAPPEARED)
     summary = pl.format(
         "Recipient registered as disappeared (CPR status 70, whereabouts unknown) on {}; {}"
         " paid for {} although the benefit requires residence in Denmark",
@@ -112,12 +113,7 @@ def flag_r07(ctx: RuleContext) -> pl.LazyFrame:
         pl.col("benefit_code"),
         period_text(),
     )
-    return line_items(
-        flagged,
-        anchor=pl.col("valid_from"),
-        summary=summary,
-        facts={"recipient_state_on_period_start": pl.lit(DISAPPEARED), "event": _event_fact()},
-    )
+    return _state_items(ctx, DISAPPEARED, summary)
 
 
 # --- R01 ----------------------------------------------------------------------------
