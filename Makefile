@@ -51,8 +51,9 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+## bench: ARGS="--persons 200000 6000000" for the national run (about 15 min and 2 GB of disk under /tmp/kontrol-bench)
 bench: setup
-	$(VENV)/bin/python benchmarks/run_benchmarks.py
+	$(VENV)/bin/python benchmarks/run_benchmarks.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) out
