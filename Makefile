@@ -12,6 +12,9 @@ VENV := .venv
 STAMP := $(VENV)/.kontrol-synced
 export UV_PYTHON_DOWNLOADS := never
 
+#: The browser test drives Debian's Chromium with Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
+
 DEMO_OUT ?= out/demo
 DEMO_AS_OF ?= 2026-10-31
 
@@ -41,8 +44,12 @@ demo-cli: setup
 ## test: install everything and run the whole test suite, then ruff and mypy
 test: setup pytest lint typecheck
 
-pytest: setup
+pytest: setup $(CHROMIUM)
 	$(VENV)/bin/python -m pytest
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser test needs Chromium at $(CHROMIUM)" >&2; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: setup
 	$(VENV)/bin/ruff check .
