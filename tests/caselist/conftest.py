@@ -1,0 +1,137 @@
+"""Queues for the case-list tests: the fixture delivery's real queue and a tiny hand-made one."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from kontrol.cli import main
+from kontrol.queue import QUEUE_SCHEMA
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
+
+
+@pytest.fixture(scope="session")
+def fixture_queue(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    """``cases.parquet`` of a real run on the fixture delivery (one run per session)."""
+    out = tmp_path_factory.mktemp("caselist-run") / "out"
+    args = ["--quiet", "run", "--extracts", str(FIXTURE), "--out", str(out)]
+    assert main([*args, "--as-of", "2026-10-31", "--demo-key"]) == 0
+    return pl.read_parquet(out / "cases.parquet")
+
+
+def _row(
+    priority: int, rule_id: str, amount: str, items: list[dict[str, Any]], **kw: Any
+) -> dict[str, Any]:
+    evidence = {
+        "rule_id": rule_id,
+        "rule_name": "x",
+        "summary": "English summary",
+        "items_total": len(items),
+        "items_listed": len(items),
+        "items": items,
+        "score_explanation": kw.pop("explanation", []),
+    }
+    return {
+        "case_id": f"case{priority:02d}",
+        "rule_id": rule_id,
+        "cpr": kw.pop("cpr", f"01010{priority:05d}"),
+        "anchor_date": kw.pop("anchor", date(2026, 2, 20)),
+        "period_start": date(2026, 3, 1),
+        "period_end": date(2026, 10, 31),
+        "amount_at_stake_dkk": Decimal(amount),
+        "benefit_codes": kw.pop("codes"),
+        "evidence": json.dumps(evidence, ensure_ascii=False),
+        "legal_basis": kw.pop("basis", "Aktivloven § 5."),
+        "anomaly_score": kw.pop("score", None),
+        "priority": priority,
+        "run_id": "2026-10-31-abcdef123456",
+    }
+
+
+def _line(code: str, month: int, amount: str, **extra: Any) -> dict[str, Any]:
+    end = 30 if month in (4, 6, 9, 11) else 31
+    return {
+        "benefit_code": code,
+        "period_start": f"2026-{month:02d}-01",
+        "period_end": f"2026-{month:02d}-{end}",
+        "amount_dkk": amount,
+        **extra,
+    }
+
+
+@pytest.fixture
+def tiny_queue() -> pl.DataFrame:
+    """Three cases with hand-written evidence, one carrying markup in its data."""
+    emigrated = {"event_type": "emigrated", "event_date": "2026-02-20", "country_code": "SE"}
+    hostile = {"event_type": "emigrated", "event_date": "2026-01-05", "country_code": "<b>X</b>"}
+    child = {"relations": ["child"], "event_type": "emigrated", "event_date": "2026-02-20"}
+    household = [
+        {"cpr": "0101800001", "relations": ["spouse"], **emigrated},
+        {"cpr": "0101150002", **child, "country_code": "SE"},
+        {"cpr": "0101160003", **child, "country_code": "SE"},
+    ]
+    rows = [
+        _row(
+            1,
+            "R01",
+            "132728.00",
+            [
+                _line(c, m, a, household=household, recipient_state_on_period_start="resident")
+                for m in range(3, 11)
+                for c, a in (("KONTANTHJAELP", "12000.00"), ("BOERNE_UNGEYDELSE", "4591.00"))
+            ],
+            codes=["BOERNE_UNGEYDELSE", "KONTANTHJAELP"],
+            score=0.9,
+            explanation=[
+                {
+                    "feature": "corrections",
+                    "value": 3.0,
+                    "typical": 0.0,
+                    "robust_z": 9.0,
+                    "text": "3 corrections",
+                },
+                {
+                    "feature": "new_feature",
+                    "value": 1.0,
+                    "typical": 0.0,
+                    "robust_z": 2.0,
+                    "text": "untranslated <i>text</i>",
+                },
+            ],
+        ),
+        _row(
+            2,
+            "R02",
+            "1234567.89",
+            [_line("BOLIGSTOTTE", m, "154320.98", event=hostile) for m in range(3, 11)]
+            + [_line("BOLIGSTOTTE", 11, "0.05", event=hostile)],
+            codes=["BOLIGSTOTTE"],
+            basis="<script>alert(1)</script> & § 5",
+            cpr="<img src=x onerror=alert(1)>",
+        ),
+        _row(
+            3,
+            "R06",
+            "500.50",
+            [
+                {
+                    "line_1": {"benefit_code": "SYGEDAGPENGE", "amount_dkk": "900.00", "days": 10},
+                    "line_2": {"benefit_code": "DAGPENGE", "amount_dkk": "700.00", "days": 9},
+                    "shared_from": "2026-03-02",
+                    "shared_to": "2026-03-10",
+                    "shared_days": 9,
+                    "amount_dkk": "500.50",
+                }
+            ],
+            codes=["DAGPENGE", "SYGEDAGPENGE"],
+            score=0.1,
+        ),
+    ]
+    return pl.DataFrame(rows, schema=QUEUE_SCHEMA)

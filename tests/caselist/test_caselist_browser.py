@@ -1,0 +1,129 @@
+"""cases.html in a real headless Chromium: rows, filter, sort, expand, no network."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+
+from kontrol.caselist import render_html
+from kontrol.caselist.account import fmt_dkk
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("KONTROL_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _ore(text: str) -> int:
+    """``1.234,56 kr.`` -> 123456."""
+    digits = text.replace("kr.", "").replace(".", "").replace(",", "").strip()
+    return int(digits)
+
+
+def test_case_list_in_a_browser(
+    browser: Browser, fixture_queue: pl.DataFrame, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    path = tmp_path / "cases.html"
+    path.write_text(render_html(fixture_queue, {"run_id": "r1", "as_of": "2026-10-31"}), "utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+
+    rows = page.locator("tbody.case")
+    visible = page.locator("tbody.case:visible")
+    n = fixture_queue.height
+    assert rows.count() == n and visible.count() == n
+    assert page.locator("#count").inner_text().startswith(f"Viser {n} af {n} sager")
+    assert page.locator("tr.detail:visible").count() == 0
+
+    # filter by rule
+    page.select_option("#f-rule", "R03")
+    r03 = fixture_queue.filter(pl.col("rule_id") == "R03").height
+    assert visible.count() == r03 > 0
+    assert {visible.nth(i).get_attribute("data-rule") for i in range(r03)} == {"R03"}
+    page.click("#reset")
+    assert visible.count() == n
+
+    # filter by status (all "ny" without the column) and by amount
+    page.select_option("#f-status", "ny")
+    assert visible.count() == n
+    page.fill("#f-min", "50.000")
+    expected = fixture_queue.filter(pl.col("amount_at_stake_dkk") >= Decimal("50000")).height
+    assert 0 < visible.count() == expected < n
+    page.fill("#f-max", "100.000,00")
+    expected = fixture_queue.filter(
+        pl.col("amount_at_stake_dkk").is_between(Decimal("50000"), Decimal("100000"))
+    ).height
+    assert visible.count() == expected
+    page.click("#reset")
+
+    # sort by amount: descending first, then ascending
+    amounts = sorted(fixture_queue["amount_at_stake_dkk"].to_list())
+    page.click('th[data-key="amount"] button.sort')
+    shown = [_ore(t) for t in page.locator("tbody.case tr.case td:nth-child(6)").all_inner_texts()]
+    assert shown == [int(a * 100) for a in reversed(amounts)]
+    assert page.get_attribute('th[data-key="amount"]', "aria-sort") == "descending"
+    page.click('th[data-key="amount"] button.sort')
+    shown = [_ore(t) for t in page.locator("tbody.case tr.case td:nth-child(6)").all_inner_texts()]
+    assert shown == [int(a * 100) for a in amounts]
+    page.click('th[data-key="priority"] button.sort')
+    assert page.locator("tbody.case").first.get_attribute("data-priority") == "1"
+
+    # expand the first case: summary, timeline, lines and legal basis become visible
+    first = fixture_queue.sort("priority").row(0, named=True)
+    case = page.locator("tbody.case").first
+    case.locator("button.toggle").click()
+    detail = case.locator("tr.detail")
+    assert detail.is_visible()
+    assert case.locator("button.toggle").get_attribute("aria-expanded") == "true"
+    summary = detail.locator("p.summary").inner_text()
+    assert fmt_dkk(first["amount_at_stake_dkk"]) in summary
+    assert detail.locator("table.lines tbody tr").first.is_visible()
+    assert detail.locator("table.lines tbody tr").count() >= 1
+    assert detail.locator("ol.timeline li").first.is_visible()
+    assert detail.locator("p.basis").inner_text() == first["legal_basis"]
+    assert "Prioritet 1 af" in detail.locator(".ranking").inner_text()
+    case.locator("button.toggle").click()
+    assert not detail.is_visible()
+
+    shot = os.environ.get("KONTROL_CASELIST_SCREENSHOT")
+    if shot:
+        case.locator("button.toggle").click()
+        page.screenshot(path=shot)
+
+    assert errors == []
+    assert requests == [path.as_uri()]  # the document itself, nothing else
+    page.close()
+    assert time.monotonic() - started < 20
