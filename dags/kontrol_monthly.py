@@ -18,7 +18,12 @@ same functions ``kontrol run`` calls in one process)::
   failed gate) and works in ``out_dir/.work/<as_of>/`` (same filesystem, so
   publication is by atomic rename). ``prepare`` empties the work directory,
   so re-running the month starts clean; each month has its own directories,
-  so a backfill of several months publishes each one separately.
+  so a backfill of several months publishes each one separately. The case
+  register (statuses, outcomes, suppression; ``kontrol.lifecycle``) is
+  ``out_dir/register/``, updated by ``publish`` after the month's files are in
+  place; a month that died in between is recorded by the next ``prepare``.
+  Months should run in order (``max_active_runs=1``): a case's status depends
+  on the earlier months' publications.
 * **Failures**: a data error (:class:`kontrol.errors.KontrolError`: a
   structural defect, too many rejects, a failed critical expectation, a bad
   configuration or a missing case key) fails the task at once with
@@ -66,6 +71,8 @@ CASE_KEY_CONN_ID = "kontrol_case_key"
 #: kontrol.schema.EXTRACT_NAMES (a test checks), written out so that parsing imports no kontrol.
 EXTRACTS = ["persons", "residence_events", "relations", "payments", "income"]
 DELIVERIES_ROOT_VARIABLE = "kontrol_deliveries_root"
+#: The case register across months (kontrol.lifecycle), under the output root.
+REGISTER_DIR = "register"
 OUT_ROOT_VARIABLE = "kontrol_out_root"
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -239,6 +246,7 @@ def kontrol_monthly() -> None:
                 tasks.work_dir_for(run["out_dir"], as_of),
                 config,
                 previous_manifest=tasks.previous_manifest(run["out_dir"], as_of),
+                register_dir=Path(run["out_dir"]) / REGISTER_DIR,
             )
 
     @task(execution_timeout=timedelta(hours=1), map_index_template="{{ extract }}")

@@ -46,10 +46,12 @@ grep -E "\[DAG TEST\] end task" "$LOG" | sed -E 's/.*end task task_id=([a-z_]+) 
 
 PUBLISHED="$DEMO_OUT/$DEMO_AS_OF"
 echo "airflow: run finished in $(($(date +%s) - started)) s"
+echo "case list:         $PUBLISHED/cases.html (and cases.xlsx)"
 echo "case queue:        $PUBLISHED/cases.parquet"
 echo "validation report: $PUBLISHED/validation/index.html"
 echo "fairness report:   $PUBLISHED/fairness/index.html"
 echo "manifest:          $PUBLISHED/manifest.json"
 echo "rejects:           $PUBLISHED/rejects"
+echo "rule performance:  $PUBLISHED/rule_performance.html"
 echo "airflow log:       $LOG"
 "$VENV/bin/kontrol" cases --out "$PUBLISHED" --top 3

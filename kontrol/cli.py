@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--window-months", type=_positive_int, default=None, help="default 12")
     run.add_argument("--config", type=Path, default=None, help="YAML or JSON configuration")
     run.add_argument(
+        "--register",
+        type=Path,
+        default=None,
+        help="case register directory kept across runs (statuses, outcomes, suppression)",
+    )
+    run.add_argument(
         "--demo-key",
         action="store_true",
         help="use a fixed, public case key instead of $KONTROL_CASE_KEY (synthetic data only)",
@@ -81,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of persons given benign cases that fire a rule (for ranking evaluation)",
     )
 
+    outcomes = commands.add_parser("outcomes", help="the case register's outcomes")
+    outcome_commands = outcomes.add_subparsers(dest="outcomes_command", required=True)
+    imported = outcome_commands.add_parser(
+        "import", help="import a CSV/XLSX of outcomes from the case system (all or nothing)"
+    )
+    imported.add_argument("--register", type=Path, required=True, help="case register directory")
+    imported.add_argument("file", type=Path, help="CSV or XLSX: case_id, outcome, closed_date, ...")
+
     cases = commands.add_parser("cases", help="print the top of a published case queue")
     cases.add_argument("--out", type=Path, required=True, help="output directory of a run")
     cases.add_argument("--top", type=_positive_int, default=5)
@@ -103,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _synth(args)
         if args.command == "cases":
             return _cases(args)
+        if args.command == "outcomes":
+            return _outcomes(args)
     except ConfigError as error:
         print(f"kontrol: configuration error: {error}", file=sys.stderr)
         return 2
@@ -129,16 +145,22 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _config(args)
     key = case_key_from_env(os.environ, demo=args.demo_key)
-    result = run(args.extracts, args.out, args.as_of, config, key)
+    result = run(args.extracts, args.out, args.as_of, config, key, register_dir=args.register)
     print(f"run {result.run_id}: {result.cases} cases")
     for rule_id, count in result.cases_per_rule.items():
         print(f"  {rule_id}: {count}")
     for warning in result.warnings:
         print(f"  validation warning: {warning}")
+    print(f"case list:         {result.out_dir / 'cases.html'} (and cases.xlsx)")
     print(f"case queue:        {result.cases_path}")
     print(f"validation report: {result.out_dir / 'validation' / 'index.html'}")
+    print(f"fairness report:   {result.out_dir / 'fairness' / 'index.html'}")
     print(f"manifest:          {result.out_dir / 'manifest.json'}")
     print(f"rejects:           {result.out_dir / 'rejects'}")
+    print(f"suppressed:        {result.out_dir / 'suppressed.parquet'}")
+    print(f"rule performance:  {result.out_dir / 'rule_performance.html'}")
+    if args.register is not None:
+        print(f"case register:     {args.register}")
     return 0
 
 
@@ -173,6 +195,20 @@ def _synth(args: argparse.Namespace) -> int:
     except ValueError as error:  # the generator's own argument checks
         raise ConfigError(f"synth: {error}") from error
     print(summary)
+    return 0
+
+
+def _outcomes(args: argparse.Namespace) -> int:
+    from kontrol.lifecycle import store
+
+    if not args.file.is_file():
+        raise ConfigError(f"{args.file}: no such file")
+    if args.file.suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
+        raise ConfigError(f"{args.file}: expected a .csv or .xlsx file")
+    if not (args.register / store.CURRENT_FILE).is_file():
+        raise ConfigError(f"{args.register}: not a case register (no run has been recorded)")
+    count = store.import_outcomes(args.register, args.file)
+    print(f"imported {count} outcome(s) into {args.register}")
     return 0
 
 

@@ -28,6 +28,19 @@ class LoaderConfig(BaseModel):
     max_reject_share: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
 
 
+class LifecycleConfig(BaseModel):
+    """The case register across runs (:mod:`kontrol.lifecycle`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Udbetaling Danmark-loven § 11 a: a case closed as unfounded/no_action is
+    #: not raised again for this many months from its closed_date.
+    suppress_months: int = Field(default=6, ge=0, le=120)
+    #: Benefit recipients with no rule hit added to each run as a random control
+    #: sample (``OUT/control_sample.parquet``); 0 = none.
+    control_sample_size: int = Field(default=0, ge=0)
+
+
 class KontrolConfig(BaseModel):
     """Everything configurable about a run; serialised into the manifest."""
 
@@ -38,6 +51,7 @@ class KontrolConfig(BaseModel):
     loader: LoaderConfig = LoaderConfig()
     validation: ValidationSettings = ValidationSettings()
     scoring: ScoringConfig = ScoringConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
     #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
     rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

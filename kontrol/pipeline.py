@@ -297,17 +297,17 @@ def cases_per_rule(staging_dir: Path) -> dict[str, int]:
     return counts
 
 
-#: What :func:`publish` moves into the output directory, in order: the case
-#: queue before the manifest, so a manifest never describes a queue that is
-#: not there.
 VALIDATION_DIR = "validation"
-PUBLISHED = (REJECTS_DIR, VALIDATION_DIR, FAIRNESS_DIR, CASES_FILE, MANIFEST_FILE)
 #: Where a failed run leaves its diagnostics, beside the last good publication.
 FAILED_RUN_DIR = "failed-run"
 
 
-def publish(staging_dir: Path, out_dir: Path, names: tuple[str, ...] = PUBLISHED) -> None:
-    """Move the staged outputs into ``out_dir``; each move is an atomic rename."""
+def publish(staging_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
+    """Move the staged outputs ``names`` into ``out_dir``, in order; each move is an atomic rename.
+
+    The order is the caller's (:data:`kontrol.tasks.PUBLISHED`): the case queue
+    before the manifest, so a manifest never describes a queue that is not there.
+    """
     for name in names:
         if (staging_dir / name).exists():
             io.publish(staging_dir / name, out_dir / name)

@@ -45,8 +45,13 @@ QUEUE_SCHEMA = pl.Schema(
         "anomaly_score": pl.Float64(),
         "priority": pl.Int32(),
         "run_id": pl.String(),
+        #: :data:`kontrol.lifecycle.STATUSES`: ``new`` or ``continuing`` (last, so the
+        #: contract's column order stays).
+        "status": pl.String(),
     }
 )
+#: The queue's ``status`` values (see :mod:`kontrol.lifecycle.register`).
+QUEUE_STATUSES = ("new", "continuing")
 
 
 def case_key_from_env(environ: Mapping[str, str], *, demo: bool) -> bytes:
@@ -120,6 +125,7 @@ def assemble_queue(
         pl.Series("case_id", ids, dtype=pl.String()),
         pl.lit(None, dtype=pl.Float64()).alias("anomaly_score"),
         pl.lit(run_id).alias("run_id"),
+        pl.lit("new").alias("status"),
     )
     if scored is not None:
         with_ids = attach_scores(with_ids, scored)

@@ -51,12 +51,19 @@ class RunResult:
 
 
 def run(
-    extracts_dir: Path, out_dir: Path, as_of: date, config: KontrolConfig, case_key: bytes
+    extracts_dir: Path,
+    out_dir: Path,
+    as_of: date,
+    config: KontrolConfig,
+    case_key: bytes,
+    register_dir: Path | None = None,
 ) -> RunResult:
     """One whole run. Raises a :class:`~kontrol.errors.KontrolError` on any defect.
 
     Publishes into ``out_dir`` itself; the previous run's manifest there
-    gives the volume comparison.
+    gives the volume comparison. With ``register_dir`` the case register
+    (:mod:`kontrol.lifecycle`) gives each case its status and is updated after
+    publication; without it every case is ``new``.
     """
     staging = io.make_staging_dir(out_dir, as_of.isoformat())
     try:
@@ -67,6 +74,7 @@ def run(
             staging,
             config,
             previous_manifest=out_dir / pipeline.MANIFEST_FILE,
+            register_dir=register_dir,
         )
         for extract in prepared["extracts"]:
             tasks.load_extract(staging, extract)

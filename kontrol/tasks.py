@@ -21,13 +21,17 @@ step               reads / writes in the work directory
                    critical expectations); on failure, ``failed-run/``
 :func:`apply_rules`  ``net_lines``, ``timeline``, ``rule_cases``
 :func:`score`      ``scores``, ``recipients``
-:func:`assemble`   ``cases.parquet`` (case ids from the key), ``fairness/``
+:func:`assemble`   ``cases.parquet`` (case ids from the key; with a case
+                   register, ``status`` and kept ids), ``suppressed.parquet``,
+                   ``control_sample.parquet``, ``fairness/``
 :func:`validate_queue`  the queue suite, the gate, ``validation/`` report
-:func:`write_manifest`  ``manifest.json``
+:func:`write_manifest`  ``manifest.json`` (with ``rule_performance``),
+                   ``rule_performance.html``
 :func:`publish`    moves rejects, validation, fairness, cases, manifest into
                    the publication directory (atomic renames, manifest last),
-                   then empties the work directory but for ``run.json`` and
-                   ``published.json``
+                   then records the run in the case register (if any;
+                   :mod:`kontrol.lifecycle.store`), then empties the work
+                   directory but for ``run.json`` and ``published.json``
 =================  ==========================================================
 
 A step re-run with the same work directory rewrites the same files (every
@@ -46,9 +50,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from kontrol import __version__, io, pipeline, validation
+from kontrol import __version__, io, lifecycle, pipeline, validation
 from kontrol.config import KontrolConfig, load_config
 from kontrol.errors import ConfigError, KontrolError, StructuralDefect
+from kontrol.lifecycle import store
+from kontrol.lifecycle.performance import render_html, rule_performance
+from kontrol.lifecycle.sample import draw_control_sample
 from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, resolve_all_parameters
 from kontrol.schema import EXTRACT_NAMES
 from kontrol.window import window_for
@@ -60,6 +67,28 @@ OUTCOMES_DIR = "outcomes"
 PUBLISHED_FILE = "published.json"
 #: Under ``out_dir``: one work directory per as-of date, ``out_dir/.work/<as_of>/``.
 WORK_ROOT = ".work"
+#: Beside the queue: cases the register held back, with the reason (they hold cpr).
+SUPPRESSED_FILE = "suppressed.parquet"
+#: Beside the queue: the random control sample, no priority (it holds cpr).
+CONTROL_SAMPLE_FILE = store.PUBLISHED_CONTROL_SAMPLE
+#: Beside the queue: per-rule performance from the register (no cpr).
+RULE_PERFORMANCE_FILE = "rule_performance.html"
+#: Beside the queue: the caseworkers' case list in Danish (they hold cpr, like the queue).
+CASES_HTML_FILE = "cases.html"
+CASES_XLSX_FILE = "cases.xlsx"
+#: What :func:`publish` moves into place, in order: the queue, then the manifest.
+PUBLISHED = (
+    pipeline.REJECTS_DIR,
+    pipeline.VALIDATION_DIR,
+    pipeline.FAIRNESS_DIR,
+    SUPPRESSED_FILE,
+    CONTROL_SAMPLE_FILE,
+    RULE_PERFORMANCE_FILE,
+    CASES_HTML_FILE,
+    CASES_XLSX_FILE,
+    pipeline.CASES_FILE,
+    pipeline.MANIFEST_FILE,
+)
 #: Written by the delivering system after the five files: the delivery is complete.
 DELIVERY_MARKER = "_SUCCESS"
 
@@ -173,6 +202,8 @@ class RunSpec:
     as_of: date
     config: KontrolConfig
     previous_rows: dict[str, int] | None
+    #: The case register across runs (``--register``), or None: every case is new.
+    register_dir: Path | None = None
 
     @classmethod
     def read(cls, work_dir: str | Path) -> RunSpec:
@@ -188,6 +219,7 @@ class RunSpec:
             as_of=date.fromisoformat(doc["as_of"]),
             config=KontrolConfig.model_validate(doc["config"]),
             previous_rows=doc["previous_rows"],
+            register_dir=Path(doc["register_dir"]) if doc.get("register_dir") else None,
         )
 
     @property
@@ -216,8 +248,12 @@ def prepare(
     work_dir: str | Path,
     config: KontrolConfig,
     previous_manifest: str | Path | None = None,
+    register_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Start a run: an empty work directory, a checked configuration and delivery structure.
+
+    With a case register (``register_dir``), a publication an earlier run
+    made but could not record there (it died in between) is recorded first.
 
     Fails (a :class:`KontrolError`) on a bad rule parameter, a missing
     delivery directory, or a structural defect in any file's schema (a
@@ -230,6 +266,8 @@ def prepare(
     if not extracts.is_dir():
         raise KontrolError(f"{extracts}: the extracts directory does not exist")
     pipeline.check_structure(extracts, config)
+    if register_dir is not None:
+        store.recover(Path(register_dir))
     previous_rows = (
         validation.previous_rows_from_manifest(Path(previous_manifest))
         if previous_manifest is not None
@@ -242,6 +280,7 @@ def prepare(
             "as_of": as_of.isoformat(),
             "config": config.model_dump(mode="json"),
             "previous_rows": previous_rows,
+            "register_dir": str(register_dir) if register_dir is not None else None,
         },
         work / RUN_FILE,
     )
@@ -318,7 +357,9 @@ def score(work_dir: str | Path) -> dict[str, Any]:
 def assemble(work_dir: str | Path, case_key: bytes) -> dict[str, Any]:
     """The case queue to publish: case ids (HMAC with ``case_key``), scores, priority, run id."""
     run = RunSpec.read(work_dir)
-    return {"run_id": pipeline.assemble(run.work_dir, run.as_of, run.config, case_key)}
+    run_id = pipeline.assemble(run.work_dir, run.as_of, run.config, case_key)
+    counts = _apply_lifecycle(run, run_id, case_key)
+    return {"run_id": run_id, **counts}
 
 
 def validate_queue(work_dir: str | Path) -> dict[str, Any]:
@@ -349,6 +390,13 @@ def write_manifest(work_dir: str | Path) -> dict[str, Any]:
     outcomes = _read_outcomes(run.work_dir, [*EXTRACT_NAMES, DELIVERY_SUITE, QUEUE_SUITE])
     manifest["validation"] = validation.manifest_section(outcomes)
     manifest["fairness"] = pipeline.fairness_summary(run.work_dir)
+    manifest["lifecycle"], performance = _lifecycle_summary(run, run_id)
+    manifest["rule_performance"] = performance
+    io.write_text(
+        render_html(performance, run_id),
+        run.work_dir / RULE_PERFORMANCE_FILE,
+    )
+    _write_case_list(run, run_id)
     io.write_json(manifest, run.work_dir / pipeline.MANIFEST_FILE)
     return {"run_id": run_id, "cases": manifest["cases_total"], "cases_per_rule": per_rule}
 
@@ -365,11 +413,19 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
     marker = run.work_dir / PUBLISHED_FILE
     staged_manifest = run.work_dir / pipeline.MANIFEST_FILE
     if not staged_manifest.is_file() and marker.is_file():
+        if run.register_dir is not None:
+            store.recover(run.register_dir)
         published: dict[str, Any] = io.read_json(marker)
         log.info("run %s was already published to %s", published["run_id"], run.publish_dir)
         return published
     manifest = io.read_json(staged_manifest)
-    pipeline.publish(run.work_dir, run.publish_dir)
+    if run.register_dir is not None:
+        store.mark_pending(run.register_dir, manifest["run_id"], run.as_of, run.publish_dir)
+    pipeline.publish(run.work_dir, run.publish_dir, PUBLISHED)
+    if run.register_dir is not None:
+        # queue first, then the register: a crash here is repaired by the next
+        # run's prepare (kontrol.lifecycle.store.recover)
+        store.apply_publication(run.register_dir, manifest["run_id"], run.as_of, run.publish_dir)
     published = {
         "run_id": manifest["run_id"],
         "as_of": run.as_of.isoformat(),
@@ -391,6 +447,73 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
 
 
 # --- helpers --------------------------------------------------------------------------
+
+
+def _write_case_list(run: RunSpec, run_id: str) -> None:
+    """The final queue as the caseworkers open it: a static HTML page and a workbook, in Danish."""
+    from kontrol import caselist
+
+    queue = pipeline.read_staged_queue(run.work_dir)
+    run_info = {"run_id": run_id, "as_of": run.as_of.strftime("%d.%m.%Y")}
+    io.write_text(caselist.render_html(queue, run_info), run.work_dir / CASES_HTML_FILE)
+    io.write_bytes(caselist.render_xlsx(queue), run.work_dir / CASES_XLSX_FILE)
+
+
+def _register_cases(run: RunSpec) -> Any:
+    if run.register_dir is None:
+        return lifecycle.empty_register()
+    return store.load(run.register_dir).cases
+
+
+def _apply_lifecycle(run: RunSpec, run_id: str, case_key: bytes) -> dict[str, int]:
+    """Statuses, kept case ids and suppression from the register; the control sample."""
+    from kontrol import scoring
+
+    work = run.work_dir
+    queue = pipeline.read_staged_queue(work)
+    kept, suppressed = lifecycle.classify(
+        queue, _register_cases(run), run.as_of, run.config.lifecycle.suppress_months
+    )
+    io.write_parquet(kept, work / pipeline.CASES_FILE)
+    io.write_parquet(suppressed, work / SUPPRESSED_FILE)
+    recipients = io.read_parquet(work / pipeline.RECIPIENTS_FILE)
+    if suppressed.height:  # the fairness report describes the queue as published
+        report = scoring.fairness_report(kept, recipients, pipeline.open_staged(work).persons)
+        io.write_json(report, work / pipeline.FAIRNESS_DIR / "fairness.json")
+        io.write_text(
+            scoring.render_fairness_html(report), work / pipeline.FAIRNESS_DIR / "index.html"
+        )
+    sample = draw_control_sample(
+        recipients,
+        io.read_parquet(work / pipeline.RULE_CASES_FILE),
+        run.config.lifecycle.control_sample_size,
+        run_id,
+        run.as_of,
+        case_key,
+    )
+    io.write_parquet(sample, work / CONTROL_SAMPLE_FILE)
+    return {"suppressed": suppressed.height, "control_sample": sample.height}
+
+
+def _lifecycle_summary(run: RunSpec, run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Counts by status, and rule performance over the register as this run leaves it."""
+    from kontrol.rules import CATALOGUE
+
+    work = run.work_dir
+    queue = pipeline.read_staged_queue(work)
+    sample = io.read_parquet(work / CONTROL_SAMPLE_FILE)
+    suppressed = io.read_parquet(work / SUPPRESSED_FILE)
+    statuses = dict.fromkeys(("new", "continuing"), 0)
+    for status, count in queue.group_by("status").len().iter_rows():
+        statuses[status] = count
+    register = lifecycle.apply_run(_register_cases(run), queue, sample, run_id, run.as_of)
+    summary = {
+        "statuses": statuses,
+        "suppressed": suppressed.height,
+        "control_sample": sample.height,
+        "suppress_months": run.config.lifecycle.suppress_months,
+    }
+    return summary, rule_performance(register, [rule.rule_id for rule in CATALOGUE])
 
 
 def build_manifest(

@@ -65,6 +65,15 @@ def test_same_inputs_give_byte_identical_queue(published: Path, tmp_path: Path) 
     assert run_cli(FIXTURE, again, "--demo-key") == 0
     assert (again / "cases.parquet").read_bytes() == (published / "cases.parquet").read_bytes()
     assert (again / "manifest.json").read_bytes() == (published / "manifest.json").read_bytes()
+    for name in ("cases.html", "cases.xlsx"):
+        assert (again / name).read_bytes() == (published / name).read_bytes(), name
+
+
+def test_case_list_is_published_for_caseworkers(published: Path) -> None:
+    queue = pl.read_parquet(published / "cases.parquet")
+    page = (published / "cases.html").read_text(encoding="utf-8")
+    assert all(case_id in page for case_id in queue["case_id"])
+    assert (published / "cases.xlsx").read_bytes()[:2] == b"PK"  # a zip container, i.e. XLSX
 
 
 def test_manifest_and_rejects(published: Path) -> None:

@@ -62,7 +62,7 @@ import polars as pl
 
 from kontrol import io
 from kontrol.config import KontrolConfig
-from kontrol.queue import QUEUE_SCHEMA
+from kontrol.queue import QUEUE_SCHEMA, QUEUE_STATUSES
 from kontrol.schema import (
     CPR_PATTERN,
     EXTRACT_NAMES,
@@ -416,6 +416,12 @@ def queue_suite(rule_ids: Sequence[str]) -> list[Doc]:
         {"column": "cpr", "regex": CPR_PATTERN},
         "cpr: format",
         "10 digits DDMMYYSSSS",
+    )
+    add(
+        "expect_column_values_to_be_in_set",
+        {"column": "status", "value_set": list(QUEUE_STATUSES)},
+        "status: known",
+        "new, or continuing an open case of the register (kontrol.lifecycle)",
     )
     add(
         "expect_column_pair_values_a_to_be_greater_than_b",

@@ -1,0 +1,221 @@
+"""The register across `kontrol run`s over the committed synthetic delivery."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from kontrol import tasks
+from kontrol.cli import main
+from kontrol.lifecycle import store
+from kontrol.queue import DEMO_CASE_KEY
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
+SEP, OCT = "2026-09-30", "2026-10-31"
+
+
+def run_cli(out: Path, as_of: str, register: Path | None, *extra: str) -> int:
+    args = ["--quiet", "run", "--extracts", str(FIXTURE), "--out", str(out), "--as-of", as_of]
+    if register is not None:
+        args += ["--register", str(register)]
+    return main([*args, "--demo-key", *extra])
+
+
+def queue(out: Path) -> pl.DataFrame:
+    return pl.read_parquet(out / "cases.parquet")
+
+
+@pytest.fixture(scope="module")
+def two_months(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("months")
+    register = root / "register"
+    assert run_cli(root / "sep", SEP, register) == 0
+    shutil.copytree(register, root / "register-after-sep")
+    assert run_cli(root / "oct", OCT, register) == 0
+    return {"root": root, "register": register, "sep": root / "sep", "oct": root / "oct"}
+
+
+def test_first_run_is_all_new_then_continuing_keeps_the_case_id(
+    two_months: dict[str, Path],
+) -> None:
+    sep, octo = queue(two_months["sep"]), queue(two_months["oct"])
+    assert sep.height > 0 and set(sep["status"]) == {"new"}
+    both = octo.join(sep, on=["rule_id", "cpr"], suffix="_sep")
+    assert both.height > 0
+    assert (both["status"] == "continuing").all()
+    assert both["case_id"].equals(both["case_id_sep"])
+    moved = both.filter(pl.col("anchor_date") != pl.col("anchor_date_sep"))
+    assert moved.height > 0, "the fixture should move some anchors with the window"
+    only_oct = octo.join(sep, on=["rule_id", "cpr"], how="anti")
+    assert set(only_oct["status"]) <= {"new"}
+    assert octo["priority"].to_list() == list(range(1, octo.height + 1))
+    register = store.load(two_months["register"])
+    assert [r["run_id"] for r in register.applied_runs] == [
+        json.loads((two_months[m] / "manifest.json").read_text())["run_id"] for m in ("sep", "oct")
+    ]
+    # the register carries October's anchor and amount under September's id
+    updated = register.cases.join(
+        moved.select("case_id", "anchor_date", "amount_at_stake_dkk"), on="case_id"
+    )
+    assert updated["anchor_date"].equals(updated["anchor_date_right"])
+    assert updated["amount_at_stake_dkk"].equals(updated["amount_at_stake_dkk_right"])
+    assert not (two_months["register"] / store.PENDING_FILE).exists()
+
+
+def test_without_register_every_case_is_new(tmp_path: Path) -> None:
+    assert run_cli(tmp_path / "out", OCT, None) == 0
+    assert set(queue(tmp_path / "out")["status"]) == {"new"}
+    assert pl.read_parquet(tmp_path / "out" / "suppressed.parquet").height == 0
+
+
+def test_rule_performance_in_manifest_and_html_without_cpr(two_months: dict[str, Path]) -> None:
+    out = two_months["oct"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    performance = manifest["rule_performance"]
+    raised = sum(stats["raised"] for stats in performance["rules"].values())
+    assert raised == store.load(two_months["register"]).cases.height
+    assert set(performance["rules"]) == {f"R0{n}" for n in range(1, 8)}
+    assert manifest["lifecycle"]["statuses"]["continuing"] > 0
+    page = (out / "rule_performance.html").read_text()
+    assert "<table>" in page and "http" not in page
+    cprs = set(pl.read_parquet(FIXTURE / "persons.parquet")["cpr"].to_list())
+    text = page + (out / "manifest.json").read_text()
+    assert not [cpr for cpr in cprs if cpr in text]
+
+
+def test_crash_between_queue_and_register_is_repaired_by_the_next_run(
+    two_months: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register = tmp_path / "register"
+    shutil.copytree(two_months["root"] / "register-after-sep", register)
+
+    def die(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("killed between publishing and updating the register")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "apply_publication", die)
+        with pytest.raises(RuntimeError, match="killed"):
+            run_cli(tmp_path / "oct", OCT, register)
+    # the queue is published, the register does not know it yet
+    assert queue(tmp_path / "oct").equals(queue(two_months["oct"]))
+    assert len(store.load(register).applied_runs) == 1
+    assert (register / store.PENDING_FILE).is_file()
+
+    # the next run (here: November) first records October, so October's cases continue
+    assert run_cli(tmp_path / "nov", "2026-11-30", register) == 0
+    runs = [r["as_of"] for r in store.load(register).applied_runs]
+    assert runs == [SEP, OCT, "2026-11-30"]
+    assert not (register / store.PENDING_FILE).exists()
+    octo, nov = queue(two_months["oct"]), queue(tmp_path / "nov")
+    continued = nov.join(octo, on=["rule_id", "cpr"], suffix="_oct")
+    assert continued.height > 0
+    assert (continued["status"] == "continuing").all()
+    assert continued["case_id"].equals(continued["case_id_oct"])
+
+
+def test_a_pending_run_that_never_published_is_dropped(tmp_path: Path) -> None:
+    register = tmp_path / "register"
+    store.mark_pending(register, "2026-10-31-000000000000", date(2026, 10, 31), tmp_path / "x")
+    assert store.recover(register) is None
+    assert not (register / store.PENDING_FILE).exists()
+    assert store.load(register).applied_runs == []
+
+
+def test_outcomes_suppress_and_close_cases_in_the_next_run(
+    two_months: dict[str, Path], tmp_path: Path
+) -> None:
+    register = tmp_path / "register"
+    shutil.copytree(two_months["root"] / "register-after-sep", register)
+    sep = queue(two_months["sep"]).sort("priority")
+    unfounded, founded = sep.row(0, named=True), sep.row(1, named=True)
+    file = tmp_path / "outcomes.csv"
+    file.write_text(
+        "case_id,outcome,closed_date,repayment_dkk,future_saving_dkk\n"
+        f"{unfounded['case_id']},unfounded,2026-10-05,,\n"
+        f"{founded['case_id']},founded,2026-10-06,1000.00,250.50\n",
+        encoding="utf-8",
+    )
+    assert main(["--quiet", "outcomes", "import", "--register", str(register), str(file)]) == 0
+    assert run_cli(tmp_path / "oct", OCT, register) == 0
+    octo = queue(tmp_path / "oct")
+    suppressed = pl.read_parquet(tmp_path / "oct" / "suppressed.parquet")
+    pair = (unfounded["rule_id"], unfounded["cpr"])
+    assert pair not in set(octo.select("rule_id", "cpr").rows())
+    row = suppressed.filter(pl.col("closed_case_id") == unfounded["case_id"]).row(0, named=True)
+    assert row["suppressed_until"] == date(2027, 4, 5)
+    assert "unfounded" in row["reason"]
+    # the founded case is never raised again under its id
+    assert founded["case_id"] not in set(octo["case_id"])
+    manifest = json.loads((tmp_path / "oct" / "manifest.json").read_text())
+    stats = manifest["rule_performance"]["rules"][founded["rule_id"]]
+    assert stats["closed"] >= 1 and stats["founded"] == 1
+    assert stats["repayment_dkk"] == "1000.00" and stats["future_saving_dkk"] == "250.50"
+    assert manifest["lifecycle"]["suppressed"] == suppressed.height
+
+
+def test_control_sample_is_published_recorded_and_deterministic(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("lifecycle:\n  control_sample_size: 5\n", encoding="utf-8")
+    register = tmp_path / "register"
+    assert run_cli(tmp_path / "a", OCT, register, "--config", str(config)) == 0
+    assert run_cli(tmp_path / "b", OCT, None, "--config", str(config)) == 0
+    sample = pl.read_parquet(tmp_path / "a" / tasks.CONTROL_SAMPLE_FILE)
+    assert sample.height == 5
+    assert set(sample["status"]) == {"control_sample"}
+    assert sample.equals(pl.read_parquet(tmp_path / "b" / tasks.CONTROL_SAMPLE_FILE))
+    assert not set(sample["cpr"]) & set(queue(tmp_path / "a")["cpr"])
+    assert "CONTROL" not in set(queue(tmp_path / "a")["rule_id"])
+
+    file = tmp_path / "outcomes.csv"
+    ids = sample["case_id"].to_list()
+    file.write_text(
+        "case_id,outcome,closed_date\n"
+        f"{ids[0]},founded,2026-11-10\n{ids[1]},no_action,2026-11-10\n",
+        encoding="utf-8",
+    )
+    assert main(["--quiet", "outcomes", "import", "--register", str(register), str(file)]) == 0
+    assert run_cli(tmp_path / "nov", "2026-11-30", register, "--config", str(config)) == 0
+    manifest = json.loads((tmp_path / "nov" / "manifest.json").read_text())
+    assert manifest["rule_performance"]["base_rate"] == 0.5
+    assert manifest["rule_performance"]["control_sample"]["raised"] == 10
+
+
+def run_month(out_dir: Path, as_of: date) -> dict[str, Any]:
+    """The DAG's task bodies in order, with the DAG's register under the output root."""
+    prepared = tasks.prepare(
+        FIXTURE,
+        tasks.publish_dir_for(out_dir, as_of),
+        as_of,
+        tasks.work_dir_for(out_dir, as_of),
+        tasks.config_from(None, None),
+        previous_manifest=tasks.previous_manifest(out_dir, as_of),
+        register_dir=out_dir / "register",
+    )
+    work_dir = prepared["work_dir"]
+    for extract in prepared["extracts"]:
+        tasks.load_extract(work_dir, extract)
+    for step in (tasks.validate_delivery, tasks.apply_rules, tasks.score):
+        step(work_dir)
+    tasks.assemble(work_dir, DEMO_CASE_KEY.encode())
+    tasks.validate_queue(work_dir)
+    tasks.write_manifest(work_dir)
+    return tasks.publish(work_dir)
+
+
+def test_dag_months_with_register_rerun_idempotently(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_month(out, date(2026, 9, 30))
+    october = run_month(out, date(2026, 10, 31))
+    published = out / OCT
+    before = {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()}
+    assert "continuing" in set(queue(published)["status"])
+    # the month again (its first attempt is in the register): the same files
+    assert run_month(out, date(2026, 10, 31)) == october
+    assert {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()} == before
+    assert [r["as_of"] for r in store.load(out / "register").applied_runs] == [SEP, OCT]
