@@ -265,10 +265,7 @@ def _delivery_parameters(config: KontrolConfig, settings: ValidationSettings) ->
 
 
 def _settings(config: KontrolConfig, settings: ValidationSettings | None) -> ValidationSettings:
-    if settings is not None:
-        return settings
-    configured = getattr(config, "validation", None)
-    return configured if isinstance(configured, ValidationSettings) else ValidationSettings()
+    return settings if settings is not None else config.validation
 
 
 def validate_delivery(
