@@ -16,14 +16,15 @@ All stages share one *work directory* (the run's private staging area):
 ``rule_cases.parquet``       stage 2: one row per (rule, cpr), before ids/priority
 ``scores.parquet``           stage 3: anomaly score and explanation per case's person
 ``recipients.parquet``       stage 3: the cpr of every benefit recipient in the window
-``fairness/``                stage 4: the fairness report (selection by protected group)
-``cases.parquet``            stage 3: the case queue as it will be published
+``cases.parquet``            stage 4: the case queue as it will be published
+``fairness/``                after the register: the fairness report of that queue
 ==========================  =====================================================
 
 Stage 1, :func:`load_extract` / :func:`load_delivery`: structural checks,
 key checks, row checks. Stage 2, :func:`apply_rules`. Stage 3,
 :func:`score`. Stage 4, :func:`assemble` (case ids, scores, priority, run
-id, fairness report). Publication is :func:`publish`, which moves the
+id). Once the case register has been applied, :func:`write_fairness_report`
+describes the final queue. Publication is :func:`publish`, which moves the
 outputs into place.
 """
 
@@ -135,22 +136,13 @@ def check_structure(extracts_dir: Path, config: KontrolConfig) -> None:
 
 
 def load_delivery(
-    extracts_dir: Path,
-    staging_dir: Path,
-    config: KontrolConfig,
-    *,
-    enforce_reject_rate: bool = True,
+    extracts_dir: Path, staging_dir: Path, config: KontrolConfig
 ) -> dict[str, ExtractLoad]:
     """Load all five extracts; the first structural defect ends the load."""
     if not extracts_dir.is_dir():
         raise KontrolError(f"{extracts_dir}: the extracts directory does not exist")
     check_structure(extracts_dir, config)
-    return {
-        name: load_extract(
-            extracts_dir, name, staging_dir, config, enforce_reject_rate=enforce_reject_rate
-        )
-        for name in EXTRACT_NAMES
-    }
+    return {name: load_extract(extracts_dir, name, staging_dir, config) for name in EXTRACT_NAMES}
 
 
 def raise_for_reject_rates(loads: dict[str, ExtractLoad], config: KontrolConfig) -> None:
@@ -257,29 +249,33 @@ def score(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
 
 
 def assemble(staging_dir: Path, as_of: date, config: KontrolConfig, case_key: bytes) -> str:
-    """Stage 4: case ids, scores, priority, run id, and the fairness report. Returns the run id.
-
-    The fairness report is the one place protected attributes (sex,
-    citizenship) are read, after the queue is final: it shows auditors how
-    each group is selected and ranked, and can influence nothing.
-    """
-    from kontrol import scoring
-
+    """Stage 4: case ids, scores, priority and run id. Returns the run id."""
     run_id = run_id_of(staging_dir, as_of, config)
     cases = io.scan_parquet(staging_dir / RULE_CASES_FILE).collect()
     scored = io.scan_parquet(staging_dir / SCORES_FILE).collect()
     queue = assemble_queue(cases, case_key, run_id, scored, config.scoring)
     io.write_parquet(queue, staging_dir / CASES_FILE)
+    return run_id
 
+
+def write_fairness_report(staging_dir: Path) -> None:
+    """The fairness report of the staged queue as it will be published.
+
+    The one place protected attributes (sex, citizenship) are read, after the
+    queue is final (case register applied): it shows auditors how each group
+    is selected and ranked, and can influence nothing.
+    """
+    from kontrol import scoring
+
+    queue = read_staged_queue(staging_dir)
     recipients = io.scan_parquet(staging_dir / RECIPIENTS_FILE).collect()
     report = scoring.fairness_report(queue, recipients, open_staged(staging_dir).persons)
     io.write_json(report, staging_dir / FAIRNESS_DIR / "fairness.json")
     io.write_text(scoring.render_fairness_html(report), staging_dir / FAIRNESS_DIR / "index.html")
-    return run_id
 
 
 def fairness_summary(staging_dir: Path) -> dict[str, object]:
-    """The fairness report as written by :func:`assemble`, for the manifest."""
+    """The fairness report as written by :func:`write_fairness_report`, for the manifest."""
     report: dict[str, object] = io.read_json(staging_dir / FAIRNESS_DIR / "fairness.json")
     return report
 

@@ -29,9 +29,8 @@ from pathlib import Path
 
 from kontrol import io, pipeline, tasks
 from kontrol.config import KontrolConfig
-from kontrol.tasks import build_manifest
 
-__all__ = ["RunResult", "build_manifest", "run"]
+__all__ = ["RunResult", "run"]
 
 log = logging.getLogger(__name__)
 

@@ -467,8 +467,6 @@ def _register_cases(run: RunSpec) -> Any:
 
 def _apply_lifecycle(run: RunSpec, run_id: str, case_key: bytes) -> dict[str, int]:
     """Statuses, kept case ids and suppression from the register; the control sample."""
-    from kontrol import scoring
-
     work = run.work_dir
     queue = pipeline.read_staged_queue(work)
     kept, suppressed = lifecycle.classify(
@@ -476,13 +474,8 @@ def _apply_lifecycle(run: RunSpec, run_id: str, case_key: bytes) -> dict[str, in
     )
     io.write_parquet(kept, work / pipeline.CASES_FILE)
     io.write_parquet(suppressed, work / SUPPRESSED_FILE)
+    pipeline.write_fairness_report(work)  # of the queue as published, after suppression
     recipients = io.read_parquet(work / pipeline.RECIPIENTS_FILE)
-    if suppressed.height:  # the fairness report describes the queue as published
-        report = scoring.fairness_report(kept, recipients, pipeline.open_staged(work).persons)
-        io.write_json(report, work / pipeline.FAIRNESS_DIR / "fairness.json")
-        io.write_text(
-            scoring.render_fairness_html(report), work / pipeline.FAIRNESS_DIR / "index.html"
-        )
     sample = draw_control_sample(
         recipients,
         io.read_parquet(work / pipeline.RULE_CASES_FILE),
