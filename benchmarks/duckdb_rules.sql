@@ -1,8 +1,13 @@
--- The seven rules of CONTRACT.md v1 as plain DuckDB SQL over the delivery's
--- Parquet files: the benchmark's baseline. It follows docs/contract-readings.md
--- like the Polars engine, so the case counts per rule can be compared, but it
--- builds no evidence and no case ids. Placeholders: {dir}, {as_of},
--- {window_start}, {threshold}, {residence}, {income_tested}, {replacement}.
+-- The rules of CONTRACT.md as plain DuckDB SQL over the delivery's Parquet
+-- files: the benchmark's baseline. It follows docs/contract-readings.md like
+-- the Polars engine, so the cases can be compared (rule, cpr, anchor, period,
+-- amount), but it builds no evidence and no case ids. Placeholders: {dir},
+-- {as_of}, {window_start}, {threshold}, {residence}, {income_tested},
+-- {replacement}.
+--
+-- Each rule is one section, a comment line "-- R<nn> <name>" followed by one
+-- INSERT INTO cases; tests/rules/test_rules_registry.py fails for a rule of the
+-- catalogue without its section.
 
 CREATE OR REPLACE TEMP VIEW payments AS SELECT * FROM read_parquet('{dir}/payments.parquet');
 CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet('{dir}/residence_events.parquet');
@@ -35,69 +40,13 @@ SELECT n.*, t.state, t.vf AS event_date
 FROM net n JOIN tl t
   ON n.cpr = t.cpr AND t.vf <= n.period_start AND (t.vt IS NULL OR n.period_start < t.vt);
 
-CREATE OR REPLACE TEMP TABLE cases AS
--- R02 paid while abroad, R07 paid while disappeared, R03 paid after death
-SELECT 'R02' AS rule_id, cpr, arg_min(event_date, period_start) AS anchor_date,
-       min(period_start) AS period_start, max(period_end) AS period_end, sum(amount) AS amount
-FROM line_state WHERE state = 'abroad' AND benefit_code IN ({residence}) GROUP BY cpr
-UNION ALL
-SELECT 'R07', cpr, arg_min(event_date, period_start), min(period_start), max(period_end), sum(amount)
-FROM line_state WHERE state = 'disappeared' AND benefit_code IN ({residence}) GROUP BY cpr
-UNION ALL
-SELECT 'R03', cpr, arg_min(event_date, period_start), min(period_start), max(period_end), sum(amount)
-FROM line_state WHERE state = 'dead' GROUP BY cpr
-UNION ALL
--- R04 income while on an income-tested benefit, per calendar month
-SELECT 'R04', b.cpr, min(b.m), min(b.s), max(b.e), sum(least(b.benefit, i.income))
-FROM (SELECT cpr, CAST(date_trunc('month', period_start) AS DATE) AS m, sum(amount) AS benefit,
-             min(period_start) AS s, max(period_end) AS e
-      FROM net WHERE benefit_code IN ({income_tested}) GROUP BY ALL) b
-JOIN (SELECT cpr, month AS m, sum(gross_income_dkk) AS income FROM income
-      WHERE month BETWEEN DATE '{window_start}' AND DATE '{as_of}' GROUP BY ALL) i
-  ON b.cpr = i.cpr AND b.m = i.m
-WHERE b.benefit > 0 AND i.income > {threshold}
-GROUP BY b.cpr
-UNION ALL
--- R06 overlapping income-replacement benefits, prorated in integer øre, half up
-SELECT 'R06', cpr, min(shared_from), min(s), max(e), sum(
-         least((2 * CAST(a1 * 100 AS HUGEINT) * d + n1) // (2 * n1),
-               (2 * CAST(a2 * 100 AS HUGEINT) * d + n2) // (2 * n2))) / 100
-FROM (
-    SELECT a.cpr, a.amount AS a1, a.days AS n1, b.amount AS a2, b.days AS n2,
-           greatest(a.period_start, b.period_start) AS shared_from,
-           date_diff('day', greatest(a.period_start, b.period_start),
-                     least(a.period_end, b.period_end)) + 1 AS d,
-           least(a.period_start, b.period_start) AS s,
-           greatest(a.period_end, b.period_end) AS e
-    FROM net a JOIN net b
-      ON a.cpr = b.cpr AND a.benefit_code < b.benefit_code
-     AND a.period_start <= b.period_end AND b.period_start <= a.period_end
-    WHERE a.benefit_code IN ({replacement}) AND b.benefit_code IN ({replacement})
-) GROUP BY cpr
-UNION ALL
--- R05 single-parent supplement while living with a spouse or the other parent
-SELECT 'R05', cpr, min(period_start), min(period_start), max(period_end), sum(amount)
-FROM (
-    SELECT DISTINCT l.cpr, l.period_start, l.period_end, l.benefit_code, l.amount
-    FROM net l
-    JOIN (
-        SELECT cpr, related_cpr AS partner, valid_from, valid_to FROM relations
-        WHERE relation = 'spouse'
-        UNION ALL
-        SELECT p.cpr, q.cpr, DATE '0001-01-01', NULL FROM relations p
-        JOIN relations q ON p.related_cpr = q.related_cpr AND p.cpr <> q.cpr
-        WHERE p.relation = 'child' AND q.relation = 'child'
-    ) r ON r.cpr = l.cpr AND r.partner <> l.cpr
-       AND r.valid_from <= l.period_end AND (r.valid_to IS NULL OR l.period_start < r.valid_to)
-    JOIN tl pa ON pa.cpr = l.cpr AND pa.state = 'resident'
-    JOIN tl qa ON qa.cpr = r.partner AND qa.state = 'resident' AND qa.address_id = pa.address_id
-    WHERE l.benefit_code = 'BOERNETILSKUD_ENLIG'
-      AND greatest(pa.vf, qa.vf, l.period_start)
-          <= least(coalesce(pa.vt - 1, l.period_end), coalesce(qa.vt - 1, l.period_end),
-                   l.period_end)
-) GROUP BY cpr
-UNION ALL
+CREATE OR REPLACE TEMP TABLE cases (
+    rule_id VARCHAR, cpr VARCHAR, anchor_date DATE, period_start DATE, period_end DATE,
+    amount DECIMAL(38, 2)
+);
+
 -- R01 family abroad: every household member abroad on s, recipient resident
+INSERT INTO cases
 SELECT 'R01', cpr, arg_min(anchor, period_start), min(period_start), max(period_end), sum(amount)
 FROM (
     SELECT h.cpr, h.period_start, h.period_end, h.benefit_code, h.amount,
@@ -142,5 +91,73 @@ FROM (
          AND (m.vt IS NULL OR h.period_start < m.vt)
     GROUP BY ALL
     HAVING bool_or(h.is_minor) AND bool_and(coalesce(m.state, 'unknown') = 'abroad')
-) GROUP BY cpr
-;
+) GROUP BY cpr;
+
+-- R02 paid while abroad
+INSERT INTO cases
+SELECT 'R02', cpr, arg_min(event_date, period_start), min(period_start), max(period_end),
+       sum(amount)
+FROM line_state WHERE state = 'abroad' AND benefit_code IN ({residence}) GROUP BY cpr;
+
+-- R03 paid after death
+INSERT INTO cases
+SELECT 'R03', cpr, arg_min(event_date, period_start), min(period_start), max(period_end), sum(amount)
+FROM line_state WHERE state = 'dead' GROUP BY cpr;
+
+-- R04 income while on an income-tested benefit, per calendar month
+INSERT INTO cases
+SELECT 'R04', b.cpr, min(b.m), min(b.s), max(b.e), sum(least(b.benefit, i.income))
+FROM (SELECT cpr, CAST(date_trunc('month', period_start) AS DATE) AS m, sum(amount) AS benefit,
+             min(period_start) AS s, max(period_end) AS e
+      FROM net WHERE benefit_code IN ({income_tested}) GROUP BY ALL) b
+JOIN (SELECT cpr, month AS m, sum(gross_income_dkk) AS income FROM income
+      WHERE month BETWEEN DATE '{window_start}' AND DATE '{as_of}' GROUP BY ALL) i
+  ON b.cpr = i.cpr AND b.m = i.m
+WHERE b.benefit > 0 AND i.income > {threshold}
+GROUP BY b.cpr;
+
+-- R05 single-parent supplement while living with a spouse or the other parent
+INSERT INTO cases
+SELECT 'R05', cpr, min(period_start), min(period_start), max(period_end), sum(amount)
+FROM (
+    SELECT DISTINCT l.cpr, l.period_start, l.period_end, l.benefit_code, l.amount
+    FROM net l
+    JOIN (
+        SELECT cpr, related_cpr AS partner, valid_from, valid_to FROM relations
+        WHERE relation = 'spouse'
+        UNION ALL
+        SELECT p.cpr, q.cpr, DATE '0001-01-01', NULL FROM relations p
+        JOIN relations q ON p.related_cpr = q.related_cpr AND p.cpr <> q.cpr
+        WHERE p.relation = 'child' AND q.relation = 'child'
+    ) r ON r.cpr = l.cpr AND r.partner <> l.cpr
+       AND r.valid_from <= l.period_end AND (r.valid_to IS NULL OR l.period_start < r.valid_to)
+    JOIN tl pa ON pa.cpr = l.cpr AND pa.state = 'resident'
+    JOIN tl qa ON qa.cpr = r.partner AND qa.state = 'resident' AND qa.address_id = pa.address_id
+    WHERE l.benefit_code = 'BOERNETILSKUD_ENLIG'
+      AND greatest(pa.vf, qa.vf, l.period_start)
+          <= least(coalesce(pa.vt - 1, l.period_end), coalesce(qa.vt - 1, l.period_end),
+                   l.period_end)
+) GROUP BY cpr;
+
+-- R06 overlapping income-replacement benefits, prorated in integer øre, half up
+INSERT INTO cases
+SELECT 'R06', cpr, min(shared_from), min(s), max(e), sum(
+         least((2 * CAST(a1 * 100 AS HUGEINT) * d + n1) // (2 * n1),
+               (2 * CAST(a2 * 100 AS HUGEINT) * d + n2) // (2 * n2))) / 100
+FROM (
+    SELECT a.cpr, a.amount AS a1, a.days AS n1, b.amount AS a2, b.days AS n2,
+           greatest(a.period_start, b.period_start) AS shared_from,
+           date_diff('day', greatest(a.period_start, b.period_start),
+                     least(a.period_end, b.period_end)) + 1 AS d,
+           least(a.period_start, b.period_start) AS s,
+           greatest(a.period_end, b.period_end) AS e
+    FROM net a JOIN net b
+      ON a.cpr = b.cpr AND a.benefit_code < b.benefit_code
+     AND a.period_start <= b.period_end AND b.period_start <= a.period_end
+    WHERE a.benefit_code IN ({replacement}) AND b.benefit_code IN ({replacement})
+) GROUP BY cpr;
+
+-- R07 paid while disappeared
+INSERT INTO cases
+SELECT 'R07', cpr, arg_min(event_date, period_start), min(period_start), max(period_end), sum(amount)
+FROM line_state WHERE state = 'disappeared' AND benefit_code IN ({residence}) GROUP BY cpr;

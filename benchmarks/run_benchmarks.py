@@ -64,38 +64,14 @@ def measure_scan(data: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
-def _duckdb_sql(data: Path) -> str:
-    from kontrol.config import KontrolConfig
-    from kontrol.window import window_for
-
-    config = KontrolConfig()
-
-    def quoted(codes: list[str]) -> str:
-        return ", ".join(f"'{code}'" for code in codes)
-
-    return (
-        (ROOT / "benchmarks" / "duckdb_rules.sql")
-        .read_text()
-        .format(
-            dir=data,
-            as_of=AS_OF.isoformat(),
-            window_start=window_for(AS_OF, config.window_months).start.isoformat(),
-            threshold="1000.00",
-            residence=quoted(config.codes_where("residence_required")),
-            income_tested=quoted(config.codes_where("income_tested")),
-            replacement=quoted(config.codes_where("income_replacement")),
-        )
-    )
-
-
 def measure_duckdb(data: Path) -> dict[str, Any]:
-    import duckdb
+    import duckdb_baseline
 
-    sql = _duckdb_sql(data)
+    from kontrol.config import KontrolConfig
+
+    sql = duckdb_baseline.render(data, AS_OF, KontrolConfig())
     started = time.perf_counter()
-    connection = duckdb.connect()
-    connection.execute("SET threads = 2")
-    connection.execute("SET memory_limit = '12GB'")  # leave room on a 24 GiB machine
+    connection = duckdb_baseline.connect()
     connection.execute(sql)
     rows = connection.execute(
         "SELECT rule_id, count(*) FROM cases WHERE amount > 0 GROUP BY rule_id ORDER BY rule_id"

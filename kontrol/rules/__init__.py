@@ -2,15 +2,21 @@
 
 Public API (others code against these names)::
 
-    CATALOGUE          # tuple[RuleSpec, ...], rules R01-R07 of CONTRACT.md section 4
+    CATALOGUE          # tuple[RuleSpec, ...], one per module kontrol/rules/rNN_*.py
     CATALOGUE_VERSION  # "1.0.0"
+    RULES_BY_ID        # {rule_id: RuleSpec}
     evaluate_rules(extracts, as_of, config) -> pl.LazyFrame   # one row per case
 
 See :mod:`kontrol.rules.spec` for the declaration and the shared flagged-item
-shape, :mod:`kontrol.rules.engine` for how items become cases.
+shape, :mod:`kontrol.rules.catalogue` for how a rule module joins the
+catalogue, :mod:`kontrol.rules.evidence` for the typed evidence,
+:mod:`kontrol.rules.account` for the Danish account, and
+:mod:`kontrol.rules.engine` for how items become cases.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from kontrol.rules.catalogue import CATALOGUE, CATALOGUE_VERSION
 from kontrol.rules.engine import (
@@ -21,8 +27,8 @@ from kontrol.rules.engine import (
     flag_items,
     resolve_all_parameters,
 )
-from kontrol.rules.income import R04Parameters
 from kontrol.rules.items import MAX_LISTED
+from kontrol.rules.r04_income import R04Parameters
 from kontrol.rules.spec import (
     CASE_SCHEMA,
     ITEM_SCHEMA,
@@ -32,12 +38,15 @@ from kontrol.rules.spec import (
     Scope,
 )
 
+RULES_BY_ID: dict[str, RuleSpec[Any]] = {spec.rule_id: spec for spec in CATALOGUE}
+
 __all__ = [
     "CASE_SCHEMA",
     "CATALOGUE",
     "CATALOGUE_VERSION",
     "ITEM_SCHEMA",
     "MAX_LISTED",
+    "RULES_BY_ID",
     "R04Parameters",
     "RuleContext",
     "RuleInputs",

@@ -1,138 +1,56 @@
-"""The rule catalogue, version 1 (CONTRACT.md section 4), declared as data.
+"""The rule catalogue (CONTRACT.md section 4), assembled from the rule modules.
 
-Adding a rule means one :class:`RuleSpec` here, one flag function, and its
-tests; the engine and the registry test pick it up from :data:`CATALOGUE`.
+A rule lives in one module, ``kontrol/rules/rNN_<name>.py``, which defines
+``RULE``: its :class:`~kontrol.rules.spec.RuleSpec` with the declaration
+(ids, names, legal basis, scope, typed parameters), the flag function, the
+type of its evidence and its Danish account. :data:`CATALOGUE` is every such
+module's ``RULE``, in module-name order, which is rule-id order. So adding a
+rule is adding its module (plus its tests and its synth scenario); the engine,
+the case-queue suite, the case list, the manifest and the registry test
+(tests/rules/test_rules_registry.py, which names whatever a new rule still
+lacks elsewhere) all read this tuple.
+
+Example: ``kontrol/rules/r04_income.py`` defines ``RULE = RuleSpec(rule_id="R04",
+...)``; its module name starts with ``r04_``, so it is the fourth entry.
+
 Bump :data:`CATALOGUE_VERSION` (semantic versioning) whenever a rule's
 meaning, scope or defaults change: the manifest records it so an auditor can
 tell which rules produced a case queue.
-
-The legal-basis texts are the contract's defaults, for the municipality's
-legal team to confirm; each rule cites the residence or household provision
-it rests on, then the general basis for the matching and for repayment.
 """
 
 from __future__ import annotations
 
-from kontrol.rules.household import flag_r05
-from kontrol.rules.income import R04Parameters, flag_r04
-from kontrol.rules.overlap import flag_r06
-from kontrol.rules.residence import flag_r01, flag_r02, flag_r03, flag_r07
-from kontrol.rules.spec import RuleSpec, Scope
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+from typing import Any
+
+from kontrol.rules.spec import RuleSpec
 
 CATALOGUE_VERSION = "1.0.0"
 
-_MATCHING = (
-    "Samkøring: retssikkerhedsloven § 11 a (oplysninger fra andre myndigheder, også til"
-    " generel kontrol) og Udbetaling Danmark-loven § 12 a."
-)
-_REPAYMENT = "Tilbagebetaling: aktivloven § 91 og tilbagebetalingsreglerne i ydelsens egen lov."
-_RESIDENCE = (
-    "Opholdskrav: aktivloven § 5 (ingen hjælp under ophold i udlandet), børnetilskudsloven"
-    " § 5 stk. 1 nr. 2 (barnet skal faktisk opholde sig i Danmark), boligstøtte forudsætter"
-    " fast bopæl."
-)
-_EMIGRATION = "CPR-loven § 24: ophold i udlandet i mere end 6 måneder er udrejse."
-_SINGLE = (
-    "Enlig forsørger: børnetilskudsloven § 2 stk. 2 (den, der lever i et samlivsforhold,"
-    " er ikke enlig)."
-)
+#: A rule module's name: ``r`` + the rule id's two digits + ``_`` + a name.
+RULE_MODULE = re.compile(r"r(\d{2})_[a-z0-9_]+")
 
 
-def _basis(*parts: str) -> str:
-    return " ".join((*parts, _MATCHING, _REPAYMENT))
+def rule_module_names() -> list[str]:
+    """The names of the rule modules in this package, sorted."""
+    here = str(Path(__file__).resolve().parent)
+    return sorted(m.name for m in pkgutil.iter_modules([here]) if RULE_MODULE.fullmatch(m.name))
 
 
-CATALOGUE: tuple[RuleSpec, ...] = (
-    RuleSpec(
-        rule_id="R01",
-        name_da="Familie i udlandet",
-        name_en="Family abroad",
-        description=(
-            "The recipient is registered as living in Denmark and draws a benefit that requires"
-            " residence, but the whole household (spouse, children under 18 and the children's"
-            " other parent) is registered as emigrated on the first day of the paid period."
-            " The recipient may in fact live abroad with the family."
-        ),
-        legal_basis=_basis(_RESIDENCE, _EMIGRATION),
-        benefits_in_scope=Scope.where("residence_required"),
-        flag=flag_r01,
-    ),
-    RuleSpec(
-        rule_id="R02",
-        name_da="Udbetalt under ophold i udlandet",
-        name_en="Paid while abroad",
-        description=(
-            "A benefit that requires residence in Denmark was paid for a period that begins"
-            " while the recipient is registered as emigrated."
-        ),
-        legal_basis=_basis(_RESIDENCE, _EMIGRATION),
-        benefits_in_scope=Scope.where("residence_required"),
-        flag=flag_r02,
-    ),
-    RuleSpec(
-        rule_id="R03",
-        name_da="Udbetalt efter dødsfald",
-        name_en="Paid after death",
-        description=(
-            "A benefit was paid for a period that begins after the recipient is registered as dead."
-        ),
-        legal_basis=_basis(),
-        benefits_in_scope=Scope.every(),
-        flag=flag_r03,
-    ),
-    RuleSpec(
-        rule_id="R04",
-        name_da="Indkomst under indkomstafhængig ydelse",
-        name_en="Income while on an income-tested benefit",
-        description=(
-            "In a month where the recipient was paid an income-tested benefit, eIndkomst shows"
-            " gross income above the threshold. The amount at stake is the smaller of the"
-            " benefit and the income for that month."
-        ),
-        legal_basis=_basis(),
-        benefits_in_scope=Scope.where("income_tested"),
-        flag=flag_r04,
-        parameters=R04Parameters,
-        item_kind="month",
-    ),
-    RuleSpec(
-        rule_id="R05",
-        name_da="Børnetilskud til enlige trods samliv",
-        name_en="Single-parent supplement while living with the other parent or a spouse",
-        description=(
-            "Single-parent child supplement was paid for a period in which the recipient"
-            " lived at the same address as a spouse or as the other parent of one of the"
-            " recipient's children."
-        ),
-        legal_basis=_basis(_SINGLE),
-        benefits_in_scope=Scope.only("BOERNETILSKUD_ENLIG"),
-        flag=flag_r05,
-    ),
-    RuleSpec(
-        rule_id="R06",
-        name_da="Overlappende indkomsterstattende ydelser",
-        name_en="Overlapping income-replacement benefits",
-        description=(
-            "Two different income-replacement benefits were paid to the same person for"
-            " overlapping days. The amount at stake is, per overlapping pair, the smaller of"
-            " the two benefits' shares for the shared days."
-        ),
-        legal_basis=_basis(),
-        benefits_in_scope=Scope.where("income_replacement"),
-        flag=flag_r06,
-        item_kind="pair",
-    ),
-    RuleSpec(
-        rule_id="R07",
-        name_da="Udbetalt til forsvundet person",
-        name_en="Paid while disappeared",
-        description=(
-            "A benefit that requires residence in Denmark was paid for a period that begins"
-            " while the recipient is registered in CPR as disappeared (status 70, whereabouts"
-            " unknown)."
-        ),
-        legal_basis=_basis(_RESIDENCE),
-        benefits_in_scope=Scope.where("residence_required"),
-        flag=flag_r07,
-    ),
-)
+def _assemble() -> tuple[RuleSpec[Any], ...]:
+    rules = []
+    for name in rule_module_names():
+        module = importlib.import_module(f"{__package__}.{name}")
+        spec = getattr(module, "RULE", None)
+        if not isinstance(spec, RuleSpec):
+            raise TypeError(f"rule module {module.__name__} defines no RULE = RuleSpec(...)")
+        if spec.rule_id != f"R{name[1:3]}":
+            raise ValueError(f"rule module {module.__name__} declares {spec.rule_id}")
+        rules.append(spec)
+    return tuple(rules)
+
+
+CATALOGUE: tuple[RuleSpec[Any], ...] = _assemble()

@@ -29,6 +29,8 @@ import polars as pl
 from kontrol.config import KontrolConfig
 from kontrol.errors import ConfigError
 from kontrol.extracts import Extracts
+from kontrol.rules.catalogue import CATALOGUE
+from kontrol.rules.evidence import CaseHead, struct_of
 from kontrol.rules.items import MAX_LISTED
 from kontrol.rules.spec import CASE_SCHEMA, ITEM_SCHEMA, RuleContext, RuleParameters, RuleSpec
 from kontrol.schema import CASE_MONEY
@@ -137,17 +139,20 @@ def compile_cases(items: pl.LazyFrame, spec: RuleSpec) -> pl.LazyFrame:
         pl.col("period_end").cast(pl.String),
         pl.col("amount_at_stake_dkk").cast(pl.String),
     )
-    head = pl.struct(
-        pl.lit(spec.rule_id).alias("rule_id"),
-        pl.lit(spec.name_en).alias("rule_name"),
-        summary.alias("summary"),
-        "anchor_date",
-        "period_start",
-        "period_end",
-        "amount_at_stake_dkk",
-        "benefit_codes",
-        pl.col("items_total"),
-        pl.min_horizontal(pl.col("items_total"), pl.lit(MAX_LISTED)).alias("items_listed"),
+    head = struct_of(
+        CaseHead,
+        {
+            "rule_id": pl.lit(spec.rule_id),
+            "rule_name": pl.lit(spec.name_en),
+            "summary": summary,
+            "anchor_date": pl.col("anchor_date"),
+            "period_start": pl.col("period_start"),
+            "period_end": pl.col("period_end"),
+            "amount_at_stake_dkk": pl.col("amount_at_stake_dkk"),
+            "benefit_codes": pl.col("benefit_codes"),
+            "items_total": pl.col("items_total"),
+            "items_listed": pl.min_horizontal(pl.col("items_total"), pl.lit(MAX_LISTED)),
+        },
     ).struct.json_encode()
     evidence = pl.concat_str(
         head.str.strip_suffix("}"), pl.lit(',"items":['), pl.col("_items"), pl.lit("]}")
@@ -197,8 +202,6 @@ def evaluate_inputs(
     each recompute them from the raw extracts.
     """
     if catalogue is None:
-        from kontrol.rules.catalogue import CATALOGUE
-
         catalogue = CATALOGUE
     params = resolve_all_parameters(inputs.config, catalogue)
     per_rule = [

@@ -1,9 +1,10 @@
 """Building blocks shared by the flag functions: ages, line facts, the item shape.
 
-Evidence is assembled with ``struct.json_encode`` on structs whose fields are
-listed in a fixed order, so the JSON is deterministic without sorting keys:
-dates come out as ISO strings and Decimal(14,2) amounts as strings with two
-decimals (``"12345.00"``), never as floats.
+Evidence is assembled with ``struct.json_encode`` on structs built by
+:func:`~kontrol.rules.evidence.struct_of`, whose fields are those of the
+rule's evidence type in its declared order, so the JSON is deterministic
+without sorting keys: dates come out as ISO strings and Decimal(14,2) amounts
+as strings with two decimals (``"12345.00"``), never as floats.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from kontrol.rules.evidence import LineFacts, line_fields, struct_of
 from kontrol.rules.spec import ITEM_SCHEMA
 from kontrol.schema import CASE_MONEY
 
@@ -35,18 +37,9 @@ def age_on(day: pl.Expr, birth_date: pl.Expr) -> pl.Expr:
     return day.dt.year().cast(pl.Int32) - birth_date.dt.year().cast(pl.Int32) - before_birthday
 
 
-def line_fields(suffix: str = "") -> list[pl.Expr]:
-    """The facts of a net line, as a caseworker reads them, in a fixed order."""
-    return [
-        pl.col(f"benefit_code{suffix}").alias("benefit_code"),
-        pl.col(f"period_start{suffix}").alias("period_start"),
-        pl.col(f"period_end{suffix}").alias("period_end"),
-        pl.col(f"amount_dkk{suffix}").cast(CASE_MONEY).alias("amount_dkk"),
-    ]
-
-
 def line_struct(suffix: str = "") -> pl.Expr:
-    return pl.struct(line_fields(suffix))
+    """The :class:`~kontrol.rules.evidence.LineFacts` of a net line as a struct."""
+    return struct_of(LineFacts, line_fields(suffix))
 
 
 def period_text(start: str = "period_start", end: str = "period_end") -> pl.Expr:
@@ -61,6 +54,7 @@ def optional_text(template: str, value: pl.Expr) -> pl.Expr:
 def line_items(
     flagged: pl.LazyFrame,
     *,
+    evidence: type[LineFacts],
     anchor: pl.Expr,
     summary: pl.Expr,
     facts: Mapping[str, pl.Expr],
@@ -68,11 +62,11 @@ def line_items(
     """Flagged net lines (one per row of ``flagged``) in the shared item shape.
 
     The item is the line itself: it covers ``[s, e]``, is worth the line's
-    amount and is ordered by ``s`` (reading 15). ``facts`` are appended to
-    the line's own fields in the item's evidence, in the given order.
+    amount and is ordered by ``s`` (reading 15). Its evidence has the type
+    ``evidence``, a :class:`~kontrol.rules.evidence.LineFacts` whose further
+    fields are given by ``facts``.
     """
-    named = [expr.alias(name) for name, expr in facts.items()]
-    evidence = pl.struct(*line_fields(), *named).struct.json_encode()
+    item = struct_of(evidence, {**line_fields(), **facts}).struct.json_encode()
     return flagged.select(
         "cpr",
         pl.col("period_start").alias("item_start"),
@@ -82,7 +76,7 @@ def line_items(
         pl.col("period_start").alias("order_key"),
         anchor.alias("anchor_date"),
         summary.alias("summary"),
-        evidence.alias("evidence"),
+        item.alias("evidence"),
     )
 
 

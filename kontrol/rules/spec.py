@@ -1,12 +1,18 @@
-"""What a rule *is*: a declaration (:class:`RuleSpec`) plus one flag function.
+"""What a rule *is*: a declaration (:class:`RuleSpec`), one flag function, its typed
+evidence and its Danish account.
 
 A rule is declared as data (ids, names, legal basis, the benefits it looks
 at, typed parameters, a weight) and its logic is one function
 ``flag(ctx: RuleContext) -> LazyFrame`` returning *flagged items* in the one
-shared shape :data:`ITEM_SCHEMA`. The engine (:mod:`kontrol.rules.engine`)
-turns items into cases identically for every rule, so the contract's case
-rules (one case per (rule, cpr), min start, max end, sum, anchor of the
-earliest item, sorted distinct codes, amount > 0) live in exactly one place.
+shared shape :data:`ITEM_SCHEMA`. The item's ``evidence`` JSON has the
+declared type ``RuleSpec.evidence`` (:mod:`kontrol.rules.evidence`), and
+``RuleSpec.account`` renders it in Danish for the case list
+(:mod:`kontrol.rules.account`). All four live in the rule's own module
+``kontrol/rules/rNN_<name>.py``; :mod:`kontrol.rules.catalogue` collects them.
+The engine (:mod:`kontrol.rules.engine`) turns items into cases identically
+for every rule, so the contract's case rules (one case per (rule, cpr), min
+start, max end, sum, anchor of the earliest item, sorted distinct codes,
+amount > 0) live in exactly one place.
 
 Why a shared item shape rather than rules returning cases: the aggregation is
 where off-by-one and tie-breaking mistakes hide, and the auditor wants it
@@ -16,10 +22,10 @@ per rule, but it is only built for flagged items, which are few.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from kontrol.benefits import Benefit
 from kontrol.config import KontrolConfig
 from kontrol.errors import ConfigError
+from kontrol.rules.account import AccountParts, CaseFacts
+from kontrol.rules.evidence import E
 from kontrol.schema import CASE_MONEY
 from kontrol.window import Window
 
@@ -172,12 +180,14 @@ FlagFunction = Callable[[RuleContext], pl.LazyFrame]
 
 
 @dataclass(frozen=True)
-class RuleSpec:
-    """One rule of the catalogue: its declaration and its flag function.
+class RuleSpec(Generic[E]):
+    """One rule of the catalogue: its declaration, flag function, evidence type and account.
 
-    ``weight`` scales the rule's cases when the case queue is prioritised.
-    ``item_kind`` names one flagged item in the case summary ("line",
-    "month", "pair").
+    ``evidence`` is the type of one flagged item's evidence JSON; ``account``
+    writes the Danish account of a case from the case's facts and its items
+    parsed as that type. ``weight`` scales the rule's cases when the case
+    queue is prioritised. ``item_kind`` names one flagged item in the case
+    summary ("line", "month", "pair").
     """
 
     rule_id: str
@@ -187,6 +197,8 @@ class RuleSpec:
     legal_basis: str
     benefits_in_scope: Scope
     flag: FlagFunction
+    evidence: type[E]
+    account: Callable[[CaseFacts, Sequence[E]], AccountParts]
     parameters: type[RuleParameters] = RuleParameters
     weight: float = 1.0
     item_kind: str = "line"

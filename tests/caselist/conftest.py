@@ -29,10 +29,17 @@ def fixture_queue(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
 def _row(
     priority: int, rule_id: str, amount: str, items: list[dict[str, Any]], **kw: Any
 ) -> dict[str, Any]:
+    anchor = kw.pop("anchor", date(2026, 2, 20))
+    codes = kw.pop("codes")
     evidence = {
         "rule_id": rule_id,
         "rule_name": "x",
         "summary": "English summary",
+        "anchor_date": anchor.isoformat(),
+        "period_start": "2026-03-01",
+        "period_end": "2026-10-31",
+        "amount_at_stake_dkk": amount,
+        "benefit_codes": codes,
         "items_total": len(items),
         "items_listed": len(items),
         "items": items,
@@ -42,11 +49,11 @@ def _row(
         "case_id": f"case{priority:02d}",
         "rule_id": rule_id,
         "cpr": kw.pop("cpr", f"01010{priority:05d}"),
-        "anchor_date": kw.pop("anchor", date(2026, 2, 20)),
+        "anchor_date": anchor,
         "period_start": date(2026, 3, 1),
         "period_end": date(2026, 10, 31),
         "amount_at_stake_dkk": Decimal(amount),
-        "benefit_codes": kw.pop("codes"),
+        "benefit_codes": codes,
         "evidence": json.dumps(evidence, ensure_ascii=False),
         "legal_basis": kw.pop("basis", "Aktivloven § 5."),
         "anomaly_score": kw.pop("score", None),
@@ -69,21 +76,27 @@ def _line(code: str, month: int, amount: str, **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def tiny_queue() -> pl.DataFrame:
     """Three cases with hand-written evidence, one carrying markup in its data."""
+    abroad = {"state_on_period_start": "abroad"}
     emigrated = {"event_type": "emigrated", "event_date": "2026-02-20", "country_code": "SE"}
     hostile = {"event_type": "emigrated", "event_date": "2026-01-05", "country_code": "<b>X</b>"}
-    child = {"relations": ["child"], "event_type": "emigrated", "event_date": "2026-02-20"}
     household = [
-        {"cpr": "0101800001", "relations": ["spouse"], **emigrated},
-        {"cpr": "0101150002", **child, "country_code": "SE"},
-        {"cpr": "0101160003", **child, "country_code": "SE"},
+        {"cpr": "0101800001", "relations": ["spouse"], **abroad, **emigrated},
+        {"cpr": "0101150002", "relations": ["child"], **abroad, **emigrated},
+        {"cpr": "0101160003", "relations": ["child"], **abroad, **emigrated},
     ]
+    r01_facts = {
+        "recipient_state_on_period_start": "resident",
+        "recipient_address_id": None,
+        "household_size": 3,
+        "household": household,
+    }
     rows = [
         _row(
             1,
             "R01",
             "132728.00",
             [
-                _line(c, m, a, household=household, recipient_state_on_period_start="resident")
+                _line(c, m, a, **r01_facts)
                 for m in range(3, 11)
                 for c, a in (("KONTANTHJAELP", "12000.00"), ("BOERNE_UNGEYDELSE", "4591.00"))
             ],
@@ -110,8 +123,10 @@ def tiny_queue() -> pl.DataFrame:
             2,
             "R02",
             "1234567.89",
-            [_line("BOLIGSTOTTE", m, "154320.98", event=hostile) for m in range(3, 11)]
-            + [_line("BOLIGSTOTTE", 11, "0.05", event=hostile)],
+            [
+                _line("BOLIGSTOTTE", m, a, recipient_state_on_period_start="abroad", event=hostile)
+                for m, a in [*((m, "154320.98") for m in range(3, 11)), (11, "0.05")]
+            ],
             codes=["BOLIGSTOTTE"],
             basis="<script>alert(1)</script> & § 5",
             cpr="<img src=x onerror=alert(1)>",
@@ -122,8 +137,22 @@ def tiny_queue() -> pl.DataFrame:
             "500.50",
             [
                 {
-                    "line_1": {"benefit_code": "SYGEDAGPENGE", "amount_dkk": "900.00", "days": 10},
-                    "line_2": {"benefit_code": "DAGPENGE", "amount_dkk": "700.00", "days": 9},
+                    "line_1": {
+                        "benefit_code": "SYGEDAGPENGE",
+                        "period_start": "2026-03-01",
+                        "period_end": "2026-03-10",
+                        "amount_dkk": "900.00",
+                        "days": 10,
+                        "prorated_dkk": "810.00",
+                    },
+                    "line_2": {
+                        "benefit_code": "DAGPENGE",
+                        "period_start": "2026-03-02",
+                        "period_end": "2026-03-10",
+                        "amount_dkk": "700.00",
+                        "days": 9,
+                        "prorated_dkk": "700.00",
+                    },
                     "shared_from": "2026-03-02",
                     "shared_to": "2026-03-10",
                     "shared_days": 9,

@@ -63,6 +63,8 @@ def test_every_fixture_case_gets_a_danish_summary(fixture_queue: pl.DataFrame) -
     }
     accounts = case_accounts(fixture_queue)
     assert [a.priority for a in accounts] == sorted(fixture_queue["priority"].to_list())
+    missing = sorted({a.rule_id for a in accounts} - set(starts))
+    assert not missing, f"{missing}: no expected Danish summary in {__file__}"
     assert {a.rule_id for a in accounts} == set(starts)
     for a in accounts:
         assert re.match(starts[a.rule_id], a.summary), a.summary

@@ -27,11 +27,13 @@ is written next to the code as "REFERENCE CHOICE".
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from pathlib import Path
 from typing import Any
 
 Row = Mapping[str, Any]
@@ -325,9 +327,45 @@ def earliest(lines: list[Line]) -> Line:
     return min(lines, key=lambda line: line.order)
 
 
+# --- the registry ------------------------------------------------------------------------
+
+RuleFn = Callable[["Register"], list[dict[str, Any]]]
+
+#: rule id -> its reference implementation; filled by :func:`reference`.
+REFERENCE: dict[str, RuleFn] = {}
+
+
+def reference(rule_id: str) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn`` as the reference implementation of ``rule_id``.
+
+    A rule's reference may live in this module or in any sibling module
+    ``reference_*.py`` (e.g. ``reference_partner_rules.py``); those are
+    imported by :func:`reference_rules`. The registry test
+    (tests/rules/test_rules_registry.py) fails, naming the rule, when a rule of
+    the catalogue has no reference here.
+    """
+
+    def register(fn: RuleFn) -> RuleFn:
+        if rule_id in REFERENCE:
+            raise ValueError(f"two reference implementations of {rule_id}")
+        REFERENCE[rule_id] = fn
+        return fn
+
+    return register
+
+
+def reference_rules() -> dict[str, RuleFn]:
+    """Every registered reference rule, by rule id, after importing the sibling modules."""
+    for path in sorted(Path(__file__).resolve().parent.glob("reference_*.py")):
+        if path.stem != "reference_rules":
+            importlib.import_module(path.stem)
+    return dict(sorted(REFERENCE.items()))
+
+
 # --- the rules ---------------------------------------------------------------------------
 
 
+@reference("R01")
 def rule_r01(reg: Register) -> list[dict[str, Any]]:
     """R01 family abroad."""
     cases = []
@@ -385,16 +423,19 @@ def _state_rule(
     return cases
 
 
+@reference("R02")
 def rule_r02(reg: Register) -> list[dict[str, Any]]:
     """R02 paid while abroad."""
     return _state_rule(reg, "R02", ABROAD, residence_required=True)
 
 
+@reference("R03")
 def rule_r03(reg: Register) -> list[dict[str, Any]]:
     """R03 paid after death (any benefit)."""
     return _state_rule(reg, "R03", DEAD, residence_required=False)
 
 
+@reference("R07")
 def rule_r07(reg: Register) -> list[dict[str, Any]]:
     """R07 paid while disappeared."""
     return _state_rule(reg, "R07", DISAPPEARED, residence_required=True)
@@ -405,6 +446,7 @@ def r04_threshold(config: Any) -> Decimal:
     return Decimal(str(params.get("income_threshold_dkk", DEFAULT_R04_THRESHOLD)))
 
 
+@reference("R04")
 def rule_r04(reg: Register) -> list[dict[str, Any]]:
     """R04 income while on an income-tested benefit (reading 12)."""
     threshold = r04_threshold(reg.config)
@@ -450,6 +492,7 @@ def r05_partners(reg: Register, cpr: str, s: date, e: date) -> set[str]:
     return (spouses | other_parents) - {cpr}
 
 
+@reference("R05")
 def rule_r05(reg: Register) -> list[dict[str, Any]]:
     """R05 single-parent supplement while living with the other parent or a spouse."""
     cases = []
@@ -474,6 +517,7 @@ def rule_r05(reg: Register) -> list[dict[str, Any]]:
     return cases
 
 
+@reference("R06")
 def rule_r06(reg: Register) -> list[dict[str, Any]]:
     """R06 overlapping income-replacement benefits (reading 14)."""
     cases = []
@@ -514,9 +558,6 @@ def rule_r06(reg: Register) -> list[dict[str, Any]]:
     return cases
 
 
-RULES = (rule_r01, rule_r02, rule_r03, rule_r04, rule_r05, rule_r06, rule_r07)
-
-
 def reference_cases(
     persons: Iterable[Row],
     residence_events: Iterable[Row],
@@ -526,9 +567,9 @@ def reference_cases(
     as_of: date,
     config: Any,
 ) -> list[dict[str, Any]]:
-    """All cases of R01-R07, sorted by (rule_id, cpr)."""
+    """All cases of every registered reference rule, sorted by (rule_id, cpr)."""
     reg = Register(persons, residence_events, relations, payments, income, as_of, config)
-    cases = [case for rule in RULES for case in rule(reg)]
+    cases = [case for rule in reference_rules().values() for case in rule(reg)]
     return sorted(cases, key=lambda c: (c["rule_id"], c["cpr"]))
 
 

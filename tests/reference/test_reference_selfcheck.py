@@ -23,6 +23,7 @@ from reference_rules import (
 from strategies import scenarios
 
 from kontrol.config import KontrolConfig
+from kontrol.rules import CATALOGUE
 
 D = Decimal
 MOTHER = "0203851234"
@@ -436,7 +437,7 @@ def test_prorate_equals_integer_ore_formula(ore: int) -> None:
 # --- the strategies reach every rule ------------------------------------------------
 
 
-@pytest.mark.parametrize("rule_id", ["R01", "R02", "R03", "R04", "R05", "R06", "R07"])
+@pytest.mark.parametrize("rule_id", [spec.rule_id for spec in CATALOGUE])
 def test_strategies_reach_every_rule(rule_id: str) -> None:
     def fires(scenario: Any) -> bool:
         config = KontrolConfig(window_months=scenario.window_months)

@@ -170,6 +170,33 @@ class Delivery:
         )
         return self
 
+    def every_rule_fires(self) -> Delivery:
+        """A delivery in which every rule fires at least once."""
+        m = self.person("1985-04-01")
+        f = self.person("1984-01-01")
+        c = self.person("2015-05-05")
+        for x in (m, f, c):
+            self.lives(x, "2010-01-01", "A")
+        self.emigrates(f, "2026-02-20").emigrates(c, "2026-02-20")
+        self.marry(m, f).child(m, c).child(f, c)
+        self.payment(m, "KONTANTHJAELP", "2026-03-01", amount="12000.00")  # R01
+        self.payment(m, "BOERNETILSKUD_ENLIG", "2026-01-01", amount="1500.00")  # R05
+        self.payment(m, "SYGEDAGPENGE", "2026-03-22", amount="5000.00")  # R06 (with R01 line)
+        self.income(m, "2026-03-01", "9700.00")  # R04
+        self.payment(f, "BOLIGSTOTTE", "2026-03-01", amount="3000.00")  # R02
+        self.payment(f, "BOLIGSTOTTE", "2026-04-01", amount="3000.00")
+        old = self.person("1930-01-01")
+        self.lives(old, "1990-01-01", "B").event(old, "2026-01-14", "died")
+        self.payment(old, "FOLKEPENSION", "2026-02-01", amount="14000.00")  # R03
+        gone = self.person("1990-01-01")
+        self.lives(gone, "2010-01-01", "C").event(gone, "2026-03-05", "disappeared")
+        self.payment(gone, "KONTANTHJAELP", "2026-04-01", amount="7000.00")  # R07
+        self.payment(
+            gone, "KONTANTHJAELP", "2026-04-01", amount="-7000.00", payment_type="correction"
+        )
+        self.payment(gone, "BOLIGSTOTTE", "2026-05-01", amount="900.00")
+        return self
+
     # --- running ----------------------------------------------------------------
 
     def extracts(self, config: KontrolConfig | None = None) -> Extracts:

@@ -11,10 +11,11 @@ import polars as pl
 from synth_helpers import AS_OF, clean, oracle_cases, truth
 
 from kontrol.benefits import DEFAULT_BENEFITS
+from kontrol.rules import CATALOGUE
 from kontrol.synth import synthesize
 from kontrol.synth.calendar import to_date
 
-RULES = [f"R0{i}" for i in range(1, 8)]
+RULES = [spec.rule_id for spec in CATALOGUE]
 WINDOW_START = date(2025, 11, 1)
 REPLACEMENT = [b.code for b in DEFAULT_BENEFITS if b.income_replacement]
 

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
 import polars as pl
 
-from kontrol.rules.items import line_fields
-from kontrol.rules.spec import RuleContext
+from kontrol.danish import benefit_da, fmt_dkk, plural
+from kontrol.rules.account import AccountParts, CaseFacts, Line
+from kontrol.rules.evidence import Evidence, LineFacts, line_fields, struct_of
+from kontrol.rules.legal import basis
+from kontrol.rules.spec import RuleContext, RuleSpec, Scope
 from kontrol.schema import CASE_MONEY
+
+
+class PairLine(LineFacts):
+    """One line of an overlapping pair: its days n and its share for the shared days."""
+
+    days: int
+    prorated_dkk: Decimal
+
+
+class OverlapPair(Evidence):
+    """Two lines of different income-replacement benefits sharing ``shared_days`` days.
+
+    ``amount_dkk`` is the smaller of the two prorated shares.
+    """
+
+    line_1: PairLine
+    line_2: PairLine
+    shared_from: date
+    shared_to: date
+    shared_days: int
+    amount_dkk: Decimal
 
 
 def _prorated_ore(ore: pl.Expr, shared: pl.Expr, days: pl.Expr) -> pl.Expr:
@@ -18,7 +46,7 @@ def _prorated_ore(ore: pl.Expr, shared: pl.Expr, days: pl.Expr) -> pl.Expr:
     return (2 * ore * shared + days) // (2 * days)
 
 
-def flag_r06(ctx: RuleContext) -> pl.LazyFrame:
+def flag(ctx: RuleContext) -> pl.LazyFrame:
     """R06: two lines to P of different income-replacement benefits share >= 1 day.
 
     Every unordered pair of positive net lines in the window with different
@@ -63,10 +91,13 @@ def flag_r06(ctx: RuleContext) -> pl.LazyFrame:
         return (pl.col(ore).cast(pl.Decimal(38, 2)) / 100).cast(CASE_MONEY)
 
     def line(k: int) -> pl.Expr:
-        return pl.struct(
-            *line_fields(f"_{k}"),
-            pl.col(f"days_{k}").alias("days"),
-            dkk(f"p_{k}").alias("prorated_dkk"),
+        return struct_of(
+            PairLine,
+            {
+                **line_fields(f"_{k}"),
+                "days": pl.col(f"days_{k}"),
+                "prorated_dkk": dkk(f"p_{k}"),
+            },
         )
 
     summary = pl.format(
@@ -80,13 +111,16 @@ def flag_r06(ctx: RuleContext) -> pl.LazyFrame:
         dkk("p_2").cast(pl.String),
         dkk("p").cast(pl.String),
     )
-    evidence = pl.struct(
-        line(1).alias("line_1"),
-        line(2).alias("line_2"),
-        "shared_from",
-        "shared_to",
-        "shared_days",
-        dkk("p").alias("amount_dkk"),
+    evidence = struct_of(
+        OverlapPair,
+        {
+            "line_1": line(1),
+            "line_2": line(2),
+            "shared_from": pl.col("shared_from"),
+            "shared_to": pl.col("shared_to"),
+            "shared_days": pl.col("shared_days"),
+            "amount_dkk": dkk("p"),
+        },
     ).struct.json_encode()
     return pairs.select(
         "cpr",
@@ -99,3 +133,63 @@ def flag_r06(ctx: RuleContext) -> pl.LazyFrame:
         summary.alias("summary"),
         evidence.alias("evidence"),
     )
+
+
+def account(case: CaseFacts, items: Sequence[OverlapPair]) -> AccountParts:
+    """The Danish account: which benefits overlapped, for how many days, and the amount.
+
+    One account line per pair, over its shared days; no timeline (the facts
+    are the payments themselves). When not every pair is listed, the days
+    are "at least" the listed ones.
+
+    Example: "Overlappende førtidspension og uddannelseshjælp i 365 dage:
+    72.241,31 kr.", line note "Førtidspension 20.127,84 kr. (30 dage),
+    uddannelseshjælp 6.182,10 kr. (30 dage); 30 fælles dage, på spil er den
+    mindste andel".
+    """
+    lines = []
+    pairs: list[str] = []
+    days = 0
+    for item in items:
+        a, b = item.line_1, item.line_2
+        na, nb = benefit_da(a.benefit_code), benefit_da(b.benefit_code)
+        if f"{na} og {nb}" not in pairs:
+            pairs.append(f"{na} og {nb}")
+        days += item.shared_days
+        lines.append(
+            Line(
+                benefit=f"{na} + {nb}",
+                period_start=item.shared_from,
+                period_end=item.shared_to,
+                amount=item.amount_dkk,
+                note=(
+                    f"{na.capitalize()} {fmt_dkk(a.amount_dkk)} ({a.days} dage), "
+                    f"{nb} {fmt_dkk(b.amount_dkk)} ({b.days} dage); "
+                    f"{item.shared_days} fælles dage, på spil er den mindste andel"
+                ),
+            )
+        )
+    at_least = "" if case.items_total == len(items) else "mindst "
+    summary = (
+        f"Overlappende {'; '.join(pairs)} i {at_least}{plural(days, 'dag', 'dage')}: "
+        f"{fmt_dkk(case.amount)}"
+    )
+    return AccountParts(summary, [], lines)
+
+
+RULE = RuleSpec(
+    rule_id="R06",
+    name_da="Overlappende indkomsterstattende ydelser",
+    name_en="Overlapping income-replacement benefits",
+    description=(
+        "Two different income-replacement benefits were paid to the same person for"
+        " overlapping days. The amount at stake is, per overlapping pair, the smaller of"
+        " the two benefits' shares for the shared days."
+    ),
+    legal_basis=basis(),
+    benefits_in_scope=Scope.where("income_replacement"),
+    flag=flag,
+    evidence=OverlapPair,
+    account=account,
+    item_kind="pair",
+)

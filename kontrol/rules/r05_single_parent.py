@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 import polars as pl
 
+from kontrol.danish import fmt_date, join_da, relation_da
+from kontrol.rules.account import AccountParts, CaseFacts, Event, line_rows, months_count, paid_tail
+from kontrol.rules.evidence import Evidence, LineFacts, struct_of
 from kontrol.rules.items import MAX_LISTED, line_items, period_text
-from kontrol.rules.spec import RuleContext
+from kontrol.rules.legal import SINGLE, basis
+from kontrol.rules.spec import RuleContext, RuleSpec, Scope
 from kontrol.timeline import residence_spells
+
+
+class CoResident(Evidence):
+    """A spouse or other parent who lived at the recipient's address during the line.
+
+    ``lived_together_from``/``_to`` are the first and last common days within
+    the line; ``common_children`` are the children the two share (empty for a
+    spouse without common children).
+    """
+
+    cpr: str
+    relations: list[str]
+    common_children: list[str]
+    address_id: str
+    lived_together_from: date
+    lived_together_to: date
+
+
+class CohabitationLine(LineFacts):
+    """A flagged single-parent line and who lived with the recipient (at most MAX_LISTED)."""
+
+    co_residents_total: int
+    co_residents: list[CoResident]
+
 
 _LINE_KEY = ["cpr", "benefit_code", "period_start", "period_end"]
 
@@ -56,7 +87,7 @@ def _companions(ctx: RuleContext, recipients: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def flag_r05(ctx: RuleContext) -> pl.LazyFrame:
+def flag(ctx: RuleContext) -> pl.LazyFrame:
     """R05: a BOERNETILSKUD_ENLIG line while P lives at the same address as a partner.
 
     A line ``[s, e]`` is flagged when some A != P, a spouse of P (a spouse
@@ -114,13 +145,16 @@ def flag_r05(ctx: RuleContext) -> pl.LazyFrame:
         pl.col("common_to").max(),
     )
     per_line = per_companion.group_by(*_LINE_KEY, "amount_dkk").agg(
-        pl.struct(
-            pl.col("other").alias("cpr"),
-            "relations",
-            "common_children",
-            "address_id",
-            pl.col("common_from").alias("lived_together_from"),
-            pl.col("common_to").alias("lived_together_to"),
+        struct_of(
+            CoResident,
+            {
+                "cpr": pl.col("other"),
+                "relations": pl.col("relations"),
+                "common_children": pl.col("common_children"),
+                "address_id": pl.col("address_id"),
+                "lived_together_from": pl.col("common_from"),
+                "lived_together_to": pl.col("common_to"),
+            },
         )
         .sort_by("common_from", "other", "address_id")
         .head(MAX_LISTED)
@@ -149,6 +183,7 @@ def flag_r05(ctx: RuleContext) -> pl.LazyFrame:
     )
     return line_items(
         per_line,
+        evidence=CohabitationLine,
         anchor=pl.col("period_start"),
         summary=summary,
         facts={
@@ -156,3 +191,56 @@ def flag_r05(ctx: RuleContext) -> pl.LazyFrame:
             "co_residents": pl.col("co_residents"),
         },
     )
+
+
+def account(case: CaseFacts, items: Sequence[CohabitationLine]) -> AccountParts:
+    """The Danish account: with whom, where and since when the recipient lived.
+
+    One timeline entry per (co-resident, address) over all listed lines, from
+    the first to the last common day.
+
+    Example: "Bor på samme adresse som barnets anden forælder siden 01.11.2025;
+    modtager fortsat børnetilskud til enlige forsørgere: 12 måneder, 19.296,00 kr.",
+    timeline "Bor på samme adresse (A) som barnets anden forælder (CPR-nr. ...);
+    fælles børn: ...".
+    """
+    spans: dict[tuple[str, str], tuple[date, date, CoResident]] = {}
+    for item in items:
+        for co in item.co_residents:
+            key = (co.cpr, co.address_id)
+            lo, hi, first = spans.get(key, (co.lived_together_from, co.lived_together_to, co))
+            spans[key] = (min(lo, co.lived_together_from), max(hi, co.lived_together_to), first)
+    words: list[str] = []
+    timeline = []
+    for (cpr, address), (lo, hi, co) in spans.items():
+        word = relation_da("spouse" if "spouse" in co.relations else "other_parent")
+        if word not in words:
+            words.append(word)
+        kids = f"; fælles børn: {', '.join(co.common_children)}" if co.common_children else ""
+        timeline.append(
+            Event(lo, f"Bor på samme adresse ({address}) som {word} (CPR-nr. {cpr}){kids}", hi)
+        )
+    since = min(event.when for event in timeline if event.when)
+    lines = line_rows(items)
+    summary = (
+        f"Bor på samme adresse som {join_da(words)} siden {fmt_date(since)}; "
+        f"{paid_tail(case.benefits, months_count(lines, case.start, case.end), case.amount)}"
+    )
+    return AccountParts(summary, timeline, lines)
+
+
+RULE = RuleSpec(
+    rule_id="R05",
+    name_da="Børnetilskud til enlige trods samliv",
+    name_en="Single-parent supplement while living with the other parent or a spouse",
+    description=(
+        "Single-parent child supplement was paid for a period in which the recipient"
+        " lived at the same address as a spouse or as the other parent of one of the"
+        " recipient's children."
+    ),
+    legal_basis=basis(SINGLE),
+    benefits_in_scope=Scope.only("BOERNETILSKUD_ENLIG"),
+    flag=flag,
+    evidence=CohabitationLine,
+    account=account,
+)
