@@ -67,9 +67,20 @@ TIMEZONE = "Europe/Copenhagen"
 CASE_QUEUE = Asset(name="kontrol_case_queue", uri="kontrol://case-queue", group="kontrol")
 #: The production source of the case key (its password field), e.g. from a secrets backend.
 CASE_KEY_CONN_ID = "kontrol_case_key"
-#: The five extracts of CONTRACT.md section 1, one mapped load task each. The same as
-#: kontrol.schema.EXTRACT_NAMES (a test checks), written out so that parsing imports no kontrol.
-EXTRACTS = ["persons", "residence_events", "relations", "payments", "income"]
+#: The five extracts of CONTRACT.md section 1 and the four optional ones of section 1b,
+#: one mapped load task each (an optional one not delivered loads nothing). The same as
+#: kontrol.schema.ALL_EXTRACT_NAMES (a test checks), written out so that parsing imports no kontrol.
+EXTRACTS = [
+    "persons",
+    "residence_events",
+    "relations",
+    "payments",
+    "income",
+    "utility_readings",
+    "tenancies",
+    "inspections",
+    "custody",
+]
 DELIVERIES_ROOT_VARIABLE = "kontrol_deliveries_root"
 #: The case register across months (kontrol.lifecycle), under the output root.
 REGISTER_DIR = "register"

@@ -31,6 +31,7 @@ outputs into place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -42,8 +43,8 @@ from kontrol.config import KontrolConfig
 from kontrol.errors import KontrolError
 from kontrol.extracts import Extracts
 from kontrol.queue import assemble_queue, run_id_for
-from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, RuleInputs, evaluate_inputs
-from kontrol.schema import EXTRACT_NAMES, extract_specs
+from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, RuleInputs, RuleSpec, evaluate_inputs
+from kontrol.schema import ALL_EXTRACT_NAMES, EXTRACT_NAMES, OPTIONAL_SPECS, all_extract_specs
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def load_extract(
     (:func:`raise_for_reject_rates`), so a run can first validate and report
     the whole delivery and then fail.
     """
-    spec = extract_specs(config.benefit_codes)[name]
+    spec = all_extract_specs(config.benefit_codes)[name]
     path = extracts_dir / spec.file_name
     delivered = io.scan_extract(extracts_dir, spec)
     rows_delivered = io.parquet_row_count(path)
@@ -129,25 +130,44 @@ def load_extract(
     return result
 
 
+def delivered_extracts(extracts_dir: Path) -> tuple[str, ...]:
+    """The extracts this delivery holds: the five required ones, then each optional one present.
+
+    CONTRACT.md section 1b: an optional register is delivered when its file
+    is in the directory; a missing optional file is not a defect (its rules
+    are not evaluated). A missing *required* file stays in the list, so the
+    structural check names it.
+    """
+    optional = (
+        name for name, spec in OPTIONAL_SPECS.items() if (extracts_dir / spec.file_name).exists()
+    )
+    return (*EXTRACT_NAMES, *optional)
+
+
 def check_structure(extracts_dir: Path, config: KontrolConfig) -> None:
-    """Every file's structure, before any data is read: a missing file fails fast."""
-    for spec in extract_specs(config.benefit_codes).values():
+    """Every delivered file's structure, before any data is read: a missing file fails fast."""
+    specs = all_extract_specs(config.benefit_codes)
+    for name in delivered_extracts(extracts_dir):
+        spec = specs[name]
         io.check_structure(spec, io.delivered_schema(extracts_dir / spec.file_name))
 
 
 def load_delivery(
     extracts_dir: Path, staging_dir: Path, config: KontrolConfig
 ) -> dict[str, ExtractLoad]:
-    """Load all five extracts; the first structural defect ends the load."""
+    """Load every delivered extract; the first structural defect ends the load."""
     if not extracts_dir.is_dir():
         raise KontrolError(f"{extracts_dir}: the extracts directory does not exist")
     check_structure(extracts_dir, config)
-    return {name: load_extract(extracts_dir, name, staging_dir, config) for name in EXTRACT_NAMES}
+    return {
+        name: load_extract(extracts_dir, name, staging_dir, config)
+        for name in delivered_extracts(extracts_dir)
+    }
 
 
 def raise_for_reject_rates(loads: dict[str, ExtractLoad], config: KontrolConfig) -> None:
-    """CONTRACT.md section 1: fail when more than 1 % of an extract's rows were rejected."""
-    specs = extract_specs(config.benefit_codes)
+    """CONTRACT.md 1 and 1b: fail when over 1 % of a delivered extract's rows were rejected."""
+    specs = all_extract_specs(config.benefit_codes)
     for name, load in loads.items():
         summary = loader.RejectSummary(
             name, load.rows_delivered, load.rows_rejected, load.reject_reasons
@@ -156,18 +176,54 @@ def raise_for_reject_rates(loads: dict[str, ExtractLoad], config: KontrolConfig)
 
 
 def read_loads(staging_dir: Path) -> dict[str, ExtractLoad]:
-    """The stage-1 results of every extract, as written by :func:`load_extract`."""
+    """The stage-1 results of every delivered extract, as written by :func:`load_extract`.
+
+    The five required extracts always (a missing one is an error); an
+    optional one when it was delivered and loaded.
+    """
+    loads = staging_dir / LOADS_DIR
     return {
-        name: ExtractLoad(**io.read_json(staging_dir / LOADS_DIR / f"{name}.json"))
-        for name in EXTRACT_NAMES
+        name: ExtractLoad(**io.read_json(loads / f"{name}.json"))
+        for name in ALL_EXTRACT_NAMES
+        if name in EXTRACT_NAMES or (loads / f"{name}.json").is_file()
     }
 
 
 def open_staged(staging_dir: Path) -> Extracts:
-    """The staged clean extracts as LazyFrames, ready for the rules."""
+    """The staged clean extracts as LazyFrames, ready for the rules (optional ones if staged)."""
     clean = staging_dir / CLEAN_DIR
-    frames = {name: io.scan_parquet(clean / f"{name}.parquet") for name in EXTRACT_NAMES}
+    frames = {
+        name: io.scan_parquet(clean / f"{name}.parquet")
+        for name in ALL_EXTRACT_NAMES
+        if name in EXTRACT_NAMES or (clean / f"{name}.parquet").is_file()
+    }
     return Extracts(**frames)
+
+
+def rules_not_evaluated(
+    delivered: Iterable[str], catalogue: Sequence[RuleSpec] = CATALOGUE
+) -> dict[str, list[str]]:
+    """Rule id -> the files of the optional extracts it reads that the delivery lacks.
+
+    CONTRACT.md section 1b: a rule runs only when every extract it reads is
+    delivered; the manifest, the validation report and the log name the
+    others with the file each lacked.
+    """
+    present = set(delivered)
+    return {
+        rule.rule_id: [f"{name}.parquet" for name in rule.reads if name not in present]
+        for rule in catalogue
+        if any(name not in present for name in rule.reads)
+    }
+
+
+def describe_not_evaluated(not_evaluated: dict[str, list[str]]) -> str:
+    """One line for the log and the report, e.g. ``R08 (lacks utility_readings.parquet)``."""
+    if not not_evaluated:
+        return "none"
+    return ", ".join(
+        f"{rule_id} (lacks {' and '.join(files)})" for rule_id, files in not_evaluated.items()
+    )
 
 
 def delivery_summary(loads: dict[str, ExtractLoad], extracts: Extracts) -> list[str]:
@@ -202,7 +258,11 @@ def apply_rules(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
     person-state timeline) are written to the work directory once and
     scanned by each rule, instead of being recomputed seven times.
     """
-    inputs = RuleInputs.build(open_staged(staging_dir), as_of, config)
+    extracts = open_staged(staging_dir)
+    not_evaluated = rules_not_evaluated(name for name, _ in extracts.items())
+    if not_evaluated:
+        log.warning("rules not evaluated: %s", describe_not_evaluated(not_evaluated))
+    inputs = RuleInputs.build(extracts, as_of, config)
     io.sink_parquet(inputs.all_lines, staging_dir / NET_LINES_FILE)
     io.sink_parquet(inputs.timeline, staging_dir / TIMELINE_FILE)
     inputs = replace(
@@ -285,8 +345,14 @@ def read_staged_queue(staging_dir: Path) -> pl.DataFrame:
 
 
 def cases_per_rule(staging_dir: Path) -> dict[str, int]:
-    """Cases per rule id of the staged queue, every catalogue rule listed (0 when none)."""
-    counts = dict.fromkeys((rule.rule_id for rule in CATALOGUE), 0)
+    """Cases per rule id of the staged queue, every evaluated catalogue rule listed (0 when none).
+
+    A rule not evaluated (an optional extract it reads was not delivered) is
+    not listed: 0 would claim it ran and found nothing. The manifest lists it
+    under ``rules_not_evaluated``.
+    """
+    skipped = rules_not_evaluated(read_loads(staging_dir))
+    counts = dict.fromkeys((r.rule_id for r in CATALOGUE if r.rule_id not in skipped), 0)
     queue = io.scan_parquet(staging_dir / CASES_FILE).group_by("rule_id").len().collect()
     for rule_id, count in queue.iter_rows():
         counts[rule_id] = count

@@ -1,4 +1,4 @@
-"""The five extracts of a delivery, declared once (CONTRACT.md section 1).
+"""The extracts of a delivery, declared once (CONTRACT.md sections 1 and 1b).
 
 Everything that knows what a delivery looks like reads it from here: the
 loader's structural checks, its row checks and reject reasons, the synthetic
@@ -156,6 +156,9 @@ class ExtractSpec:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     constraints: tuple[Constraint, ...]
+    #: False for the optional partner registers of CONTRACT.md section 1b: a
+    #: delivery may leave the file out; when delivered it is checked like the rest.
+    required: bool = True
 
     @property
     def file_name(self) -> str:
@@ -356,3 +359,114 @@ def extract_specs(benefit_codes: Sequence[str]) -> dict[str, ExtractSpec]:
         "payments": payments_spec(benefit_codes),
         "income": INCOME,
     }
+
+
+# --- optional partner registers (CONTRACT.md section 1b, version 2) -------------------
+
+UTILITIES = ("electricity", "water", "heat")
+TENANCY_ROLES = ("tenant", "co_tenant")
+CUSTODY_TYPES = ("remand", "sentence")
+CONSUMPTION = pl.Decimal(12, 3)
+
+UTILITY_READINGS = ExtractSpec(
+    name="utility_readings",
+    register="utility companies: metered consumption per dwelling and month",
+    columns=(
+        Column("address_id", pl.String(), False, "DAR address id of the dwelling"),
+        Column("utility", pl.String(), False, ", ".join(UTILITIES)),
+        Column("month", pl.Date(), False, "first day of the month the total covers"),
+        Column("consumption", CONSUMPTION, False, "kWh (electricity, heat) or m3 (water), >= 0"),
+    ),
+    key=("address_id", "utility", "month"),
+    constraints=(
+        InSet(column="utility", reason="unknown utility", values=UTILITIES),
+        FirstOfMonth(column="month", reason="month is not the first day of a month"),
+        AtLeast(column="consumption", reason="negative consumption", minimum=0),
+    ),
+    required=False,
+)
+
+TENANCIES = ExtractSpec(
+    name="tenancies",
+    register="housing associations: the persons on each lease",
+    columns=(
+        Column("lease_id", pl.String(), False, "the housing association's lease number"),
+        Column("address_id", pl.String(), False, "DAR address id of the dwelling"),
+        Column("cpr", pl.String(), False, "a person on the lease"),
+        Column("role", pl.String(), False, ", ".join(TENANCY_ROLES)),
+        Column("valid_from", pl.Date(), False, "first day it holds"),
+        Column("valid_to", pl.Date(), True, "first day it no longer holds; null = holds"),
+    ),
+    key=("lease_id", "cpr", "valid_from"),
+    constraints=(
+        _cpr("cpr"),
+        InSet(column="role", reason="unknown role", values=TENANCY_ROLES),
+        ColumnPair(
+            column="valid_to",
+            reason="valid_to not after valid_from (the row would never hold)",
+            other="valid_from",
+            predicate=pl.col("valid_to") > pl.col("valid_from"),
+            predicate_text="valid_to > valid_from",
+        ),
+    ),
+    required=False,
+)
+
+INSPECTIONS = ExtractSpec(
+    name="inspections",
+    register="the municipality's company inspections: persons met at work",
+    columns=(
+        Column("inspection_id", pl.String(), False, "the inspection"),
+        Column("inspection_date", pl.Date(), False, "the day of the inspection"),
+        Column("employer_cvr", pl.String(), False, "8-digit CVR of the company inspected"),
+        Column("cpr", pl.String(), False, "a person met working there"),
+    ),
+    key=("inspection_id", "cpr"),
+    constraints=(
+        _cpr("cpr"),
+        MatchesRegex(
+            column="employer_cvr",
+            reason="malformed employer_cvr (expected 8 digits)",
+            pattern=CVR_PATTERN,
+        ),
+    ),
+    required=False,
+)
+
+CUSTODY = ExtractSpec(
+    name="custody",
+    register="police and prison service: periods of deprivation of liberty",
+    columns=(
+        Column("cpr", pl.String(), False, "person"),
+        Column("custody_type", pl.String(), False, ", ".join(CUSTODY_TYPES)),
+        Column("start_date", pl.Date(), False, "first day deprived of liberty"),
+        Column("end_date", pl.Date(), True, "last day (inclusive); null = still held"),
+    ),
+    key=("cpr", "start_date"),
+    constraints=(
+        _cpr("cpr"),
+        InSet(column="custody_type", reason="unknown custody_type", values=CUSTODY_TYPES),
+        ColumnPair(
+            column="end_date",
+            reason="end_date before start_date",
+            other="start_date",
+            predicate=pl.col("end_date") >= pl.col("start_date"),
+            predicate_text="end_date >= start_date",
+        ),
+    ),
+    required=False,
+)
+
+#: The optional registers, keyed by name, in contract order.
+OPTIONAL_SPECS: dict[str, ExtractSpec] = {
+    spec.name: spec for spec in (UTILITY_READINGS, TENANCIES, INSPECTIONS, CUSTODY)
+}
+
+OPTIONAL_EXTRACT_NAMES: tuple[str, ...] = tuple(OPTIONAL_SPECS)
+#: Every extract a delivery may hold: the five required ones, then the optional ones.
+ALL_EXTRACT_NAMES: tuple[str, ...] = (*EXTRACT_NAMES, *OPTIONAL_EXTRACT_NAMES)
+
+
+def all_extract_specs(benefit_codes: Sequence[str]) -> dict[str, ExtractSpec]:
+    """Required and optional extracts, keyed by name, in :data:`ALL_EXTRACT_NAMES` order."""
+    return {**extract_specs(benefit_codes), **OPTIONAL_SPECS}

@@ -57,7 +57,7 @@ from kontrol.lifecycle import store
 from kontrol.lifecycle.performance import render_html, rule_performance
 from kontrol.lifecycle.sample import draw_control_sample
 from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, resolve_all_parameters
-from kontrol.schema import EXTRACT_NAMES
+from kontrol.schema import ALL_EXTRACT_NAMES, EXTRACT_NAMES
 from kontrol.window import window_for
 
 log = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def prepare(
         "work_dir": str(work),
         "publish_dir": str(publish_dir),
         "as_of": as_of.isoformat(),
-        "extracts": list(EXTRACT_NAMES),
+        "extracts": list(pipeline.delivered_extracts(extracts)),
     }
 
 
@@ -301,8 +301,12 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
     A broken key is a structural defect and fails here.
     """
     run = RunSpec.read(work_dir)
-    if extract not in EXTRACT_NAMES:
-        raise ConfigError(f"unknown extract {extract!r}; expected one of {EXTRACT_NAMES}")
+    if extract not in ALL_EXTRACT_NAMES:
+        raise ConfigError(f"unknown extract {extract!r}; expected one of {ALL_EXTRACT_NAMES}")
+    if extract not in pipeline.delivered_extracts(run.extracts_dir):
+        # an optional register this delivery does not hold (CONTRACT.md section 1b)
+        log.info("optional extract %s not delivered", extract)
+        return {"extract": extract, "delivered": False}
     load = pipeline.load_extract(
         run.extracts_dir, extract, run.work_dir, run.config, enforce_reject_rate=False
     )
@@ -310,6 +314,7 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
     _write_outcome(run.work_dir, outcome)
     return {
         "extract": extract,
+        "delivered": True,
         "rows_delivered": load.rows_delivered,
         "rows_rejected": load.rows_rejected,
         "critical_failures": len(outcome.critical_failures),
@@ -331,7 +336,7 @@ def validate_delivery(work_dir: str | Path) -> dict[str, Any]:
         run.work_dir, loads, run.as_of, run.config, previous_rows=run.previous_rows
     )
     _write_outcome(run.work_dir, outcome)
-    outcomes = _read_outcomes(run.work_dir, [*EXTRACT_NAMES, DELIVERY_SUITE])
+    outcomes = _read_outcomes(run.work_dir, [*loads, DELIVERY_SUITE])
     with _failed_run_diagnostics(run, outcomes):
         pipeline.raise_for_reject_rates(loads, run.config)
         validation.raise_for_critical(outcomes)
@@ -369,8 +374,13 @@ def validate_queue(work_dir: str | Path) -> dict[str, Any]:
     run = RunSpec.read(work_dir)
     queue = pipeline.read_staged_queue(run.work_dir)
     _write_outcome(run.work_dir, validation.validate_queue(queue))
-    outcomes = _read_outcomes(run.work_dir, [*EXTRACT_NAMES, DELIVERY_SUITE, QUEUE_SUITE])
-    run_info = {**run.run_info, "run_id": pipeline.run_id_of(run.work_dir, run.as_of, run.config)}
+    loads = pipeline.read_loads(run.work_dir)
+    outcomes = _read_outcomes(run.work_dir, [*loads, DELIVERY_SUITE, QUEUE_SUITE])
+    run_info = {
+        **run.run_info,
+        "run_id": pipeline.run_id_of(run.work_dir, run.as_of, run.config),
+        "rules_not_evaluated": pipeline.describe_not_evaluated(pipeline.rules_not_evaluated(loads)),
+    }
     with _failed_run_diagnostics(run, outcomes, run_info):
         validation.raise_for_critical(outcomes)
     validation.write_report(outcomes, run.work_dir / pipeline.VALIDATION_DIR, run_info)
@@ -384,10 +394,9 @@ def write_manifest(work_dir: str | Path) -> dict[str, Any]:
     run = RunSpec.read(work_dir)
     run_id = pipeline.run_id_of(run.work_dir, run.as_of, run.config)
     per_rule = pipeline.cases_per_rule(run.work_dir)
-    manifest = build_manifest(
-        run_id, run.as_of, run.config, pipeline.read_loads(run.work_dir), per_rule
-    )
-    outcomes = _read_outcomes(run.work_dir, [*EXTRACT_NAMES, DELIVERY_SUITE, QUEUE_SUITE])
+    loads = pipeline.read_loads(run.work_dir)
+    manifest = build_manifest(run_id, run.as_of, run.config, loads, per_rule)
+    outcomes = _read_outcomes(run.work_dir, [*loads, DELIVERY_SUITE, QUEUE_SUITE])
     manifest["validation"] = validation.manifest_section(outcomes)
     manifest["fairness"] = pipeline.fairness_summary(run.work_dir)
     manifest["lifecycle"], performance = _lifecycle_summary(run, run_id)
@@ -543,6 +552,8 @@ def build_manifest(
         "code_version": __version__,
         "cases_per_rule": cases_per_rule,
         "cases_total": sum(cases_per_rule.values()),
+        # CONTRACT.md section 1b: each rule not evaluated, with the file it lacked
+        "rules_not_evaluated": pipeline.rules_not_evaluated(loads),
     }
 
 

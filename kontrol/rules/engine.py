@@ -20,8 +20,8 @@ Everything stays lazy; the caller collects (``engine="streaming"`` works).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -50,6 +50,8 @@ class RuleInputs:
     relations: pl.LazyFrame
     persons: pl.LazyFrame
     income: pl.LazyFrame
+    #: The delivered optional registers, cut at ``as_of`` (see :func:`optional_facts`).
+    optional: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
 
     @classmethod
     def build(cls, extracts: Extracts, as_of: date, config: KontrolConfig) -> RuleInputs:
@@ -64,7 +66,12 @@ class RuleInputs:
             relations=extracts.relations.filter(pl.col("valid_from") <= as_of),
             persons=extracts.persons.select("cpr", "birth_date"),
             income=extracts.income.filter(window.contains("month")),
+            optional=optional_facts(extracts, as_of),
         )
+
+    def missing(self, spec: RuleSpec) -> tuple[str, ...]:
+        """The optional extracts ``spec`` reads that this delivery lacks (empty: it runs)."""
+        return tuple(name for name in spec.reads if name not in self.optional)
 
     def context(self, spec: RuleSpec, params: RuleParameters | None = None) -> RuleContext:
         overrides = self.config.rule_parameters.get(spec.rule_id)
@@ -79,7 +86,41 @@ class RuleInputs:
             relations=self.relations,
             persons=self.persons,
             income=self.income,
+            optional={name: self.optional[name] for name in spec.reads},
         )
+
+
+#: The date by which a fact of each optional register counts (CONTRACT.md section 4b:
+#: "Register facts of the optional extracts count when dated on or before as_of").
+OPTIONAL_FACT_DATE = {
+    "utility_readings": "month",
+    "tenancies": "valid_from",
+    "inspections": "inspection_date",
+    "custody": "start_date",
+}
+
+
+def optional_facts(extracts: Extracts, as_of: date) -> dict[str, pl.LazyFrame]:
+    """The delivered optional registers, each cut to its facts dated on or before ``as_of``.
+
+    Facts before the window count too: R08 reads the two months before a
+    line's month, R09 a lease row that began years ago.
+    """
+    return {
+        name: frame.filter(pl.col(OPTIONAL_FACT_DATE[name]) <= as_of)
+        for name, frame in extracts.optional().items()
+    }
+
+
+def rules_not_evaluated(
+    inputs: RuleInputs, catalogue: Sequence[RuleSpec] | None = None
+) -> dict[str, list[str]]:
+    """Rule id -> the optional extracts it reads that were not delivered (CONTRACT.md 1b)."""
+    if catalogue is None:
+        from kontrol.rules.catalogue import CATALOGUE
+
+        catalogue = CATALOGUE
+    return {spec.rule_id: list(missing) for spec in catalogue if (missing := inputs.missing(spec))}
 
 
 def resolve_all_parameters(
@@ -173,8 +214,14 @@ def compile_cases(items: pl.LazyFrame, spec: RuleSpec) -> pl.LazyFrame:
 def flag_items(
     spec: RuleSpec, extracts: Extracts, as_of: date, config: KontrolConfig
 ) -> pl.LazyFrame:
-    """One rule's flagged items (the shared shape), e.g. for tests and diagnostics."""
-    return spec.flag(RuleInputs.build(extracts, as_of, config).context(spec))
+    """One rule's flagged items (the shared shape), e.g. for tests and diagnostics.
+
+    A rule whose optional extracts are not delivered flags nothing.
+    """
+    inputs = RuleInputs.build(extracts, as_of, config)
+    if inputs.missing(spec):
+        return pl.LazyFrame(schema=ITEM_SCHEMA)
+    return spec.flag(inputs.context(spec))
 
 
 def evaluate_rules(
@@ -204,9 +251,12 @@ def evaluate_inputs(
     if catalogue is None:
         catalogue = CATALOGUE
     params = resolve_all_parameters(inputs.config, catalogue)
+    # CONTRACT.md section 1b: a rule runs only when every extract it reads is
+    # delivered; the others are reported by :func:`rules_not_evaluated`.
     per_rule = [
         compile_cases(spec.flag(inputs.context(spec, params[spec.rule_id])), spec)
         for spec in catalogue
+        if not inputs.missing(spec)
     ]
     if not per_rule:
         return pl.LazyFrame(schema=CASE_SCHEMA)

@@ -23,7 +23,7 @@ per rule, but it is only built for flagged items, which are few.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -151,7 +151,12 @@ class RuleContext:
     * ``timeline``: :func:`kontrol.timeline.person_states` at ``as_of``;
     * ``relations``: relations with ``valid_from <= as_of`` (reading 7);
     * ``persons``: ``cpr, birth_date``;
-    * ``income``: income rows with ``window.start <= month <= as_of``.
+    * ``income``: income rows with ``window.start <= month <= as_of``;
+    * ``optional``: the delivered optional registers (CONTRACT.md section
+      1b), each cut to the facts dated on or before ``as_of`` (a reading by
+      its ``month``, a lease row by its ``valid_from``, an inspection by its
+      ``inspection_date``, a custody spell by its ``start_date``), read with
+      :meth:`extract`.
     """
 
     as_of: date
@@ -164,10 +169,18 @@ class RuleContext:
     relations: pl.LazyFrame
     persons: pl.LazyFrame
     income: pl.LazyFrame
+    optional: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
 
     @property
     def lines(self) -> pl.LazyFrame:
         return self.all_lines.filter(pl.col("benefit_code").is_in(list(self.benefit_codes)))
+
+    def extract(self, name: str) -> pl.LazyFrame:
+        """An optional register the rule declared in ``reads`` (the engine checked it is here)."""
+        try:
+            return self.optional[name]
+        except KeyError:
+            raise KeyError(f"optional extract {name!r} was not delivered") from None
 
     def params_as(self, kind: type[P]) -> P:
         """The rule's parameters as their declared type (for the type checker)."""
@@ -187,7 +200,9 @@ class RuleSpec(Generic[E]):
     writes the Danish account of a case from the case's facts and its items
     parsed as that type. ``weight`` scales the rule's cases when the case
     queue is prioritised. ``item_kind`` names one flagged item in the case
-    summary ("line", "month", "pair").
+    summary ("line", "month", "pair"). ``reads`` names the optional registers (CONTRACT.md
+    section 1b) the rule needs; the rule runs only when every one of them is
+    delivered, and is reported as not evaluated otherwise.
     """
 
     rule_id: str
@@ -202,6 +217,7 @@ class RuleSpec(Generic[E]):
     parameters: type[RuleParameters] = RuleParameters
     weight: float = 1.0
     item_kind: str = "line"
+    reads: tuple[str, ...] = ()
 
     def default_parameters(self) -> RuleParameters:
         return self.parameters()

@@ -84,7 +84,7 @@ import polars as pl
 
 from kontrol import io
 from kontrol.errors import KontrolError
-from kontrol.schema import EXTRACT_NAMES, extract_specs
+from kontrol.schema import ALL_EXTRACT_NAMES, OPTIONAL_EXTRACT_NAMES, all_extract_specs
 from kontrol.validation.engine import ExpectationOutcome
 from kontrol.validation.settings import RowRange, ValidationSettings
 
@@ -257,7 +257,7 @@ def _delivery_parameters(config: KontrolConfig, settings: ValidationSettings) ->
         suites.P_VOLUME_MIN_RATIO: settings.volume_min_ratio,
         suites.P_VOLUME_MAX_RATIO: settings.volume_max_ratio,
     }
-    for name in EXTRACT_NAMES:
+    for name in ALL_EXTRACT_NAMES:
         expected = settings.expected_rows.get(name, RowRange())
         parameters[suites.p_min_rows(name)] = expected.min
         parameters[suites.p_max_rows(name)] = expected.max
@@ -292,7 +292,7 @@ def validate_delivery(
         validate_extract(
             staging_dir, name, config, settings=settings, suites_dir=suites_dir, session=session
         )
-        for name in extract_specs(config.benefit_codes)
+        for name in loads
     ]
     outcomes.append(
         validate_delivery_facts(
@@ -324,7 +324,7 @@ def validate_extract(
 
     settings = _settings(config, settings)
     doc = committed_suites(suites_dir)[name]
-    spec = extract_specs(config.benefit_codes)[name]
+    spec = all_extract_specs(config.benefit_codes)[name]
     started = time.perf_counter()
     sample = checks.gx_sample(staging_dir / CLEAN_DIR / spec.file_name, spec, settings.sample_rows)
     run = (session or _session()).run(
@@ -349,8 +349,8 @@ def validate_delivery_facts(
     from kontrol.validation import checks, suites
 
     settings = _settings(config, settings)
-    doc = committed_suites(suites_dir)[suites.DELIVERY_SUITE]
-    specs = extract_specs(config.benefit_codes)
+    doc = _for_delivered(committed_suites(suites_dir)[suites.DELIVERY_SUITE], loads)
+    specs = {n: s for n, s in all_extract_specs(config.benefit_codes).items() if n in loads}
     started = time.perf_counter()
     counts = {
         name: checks.ExtractCounts(load.rows_delivered, load.rows_rejected, load.rows_loaded)
@@ -362,6 +362,27 @@ def validate_delivery_facts(
     )
     delivered = sum(c.rows_delivered for c in counts.values())
     return _outcome(suites.DELIVERY_SUITE, run, delivered, delivered, started)
+
+
+def _for_delivered(doc: Mapping[str, Any], loads: Mapping[str, Any]) -> dict[str, Any]:
+    """The delivery suite without the expectations of optional extracts not delivered.
+
+    CONTRACT.md section 1b: a missing optional file is not a defect, so its
+    facts are not measured and their expectations are not evaluated (the
+    report and the manifest name the rules that did not run instead).
+    """
+    from kontrol.validation import checks
+
+    absent = [name for name in OPTIONAL_EXTRACT_NAMES if name not in loads]
+    prefixes = tuple(checks.fact_column(name, "") for name in absent)
+    if not prefixes:
+        return dict(doc)
+    kept = [
+        e
+        for e in doc["expectations"]
+        if not str(e["kwargs"].get("column", "")).startswith(prefixes)
+    ]
+    return {**doc, "expectations": kept}
 
 
 def validate_queue(queue: pl.DataFrame, *, suites_dir: Path | None = None) -> ValidationOutcome:
@@ -412,7 +433,7 @@ def previous_rows_from_manifest(path: Path) -> dict[str, int] | None:
         return {
             file.removesuffix(".parquet"): int(entry["rows"])
             for file, entry in inputs.items()
-            if file.removesuffix(".parquet") in EXTRACT_NAMES
+            if file.removesuffix(".parquet") in ALL_EXTRACT_NAMES
         }
     except (OSError, ValueError, KeyError, TypeError):
         return None

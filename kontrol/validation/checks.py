@@ -37,7 +37,10 @@ from kontrol.schema import AtLeast, Constraint, ExtractSpec, InSet, MatchesRegex
 #: ``relations.related_cpr`` is deliberately *not* checked: a child's other
 #: parent or a spouse may live in another municipality and so be absent from
 #: ``persons`` legitimately; checking it would raise a warning every month.
-REFERRING_EXTRACTS = ("residence_events", "relations", "payments", "income")
+#: Of the optional registers (CONTRACT.md section 1b) only ``custody`` is
+#: checked: a lease may name a co-tenant who is not in ``persons`` (R09 reads
+#: exactly that case), and an inspection meets workers living anywhere.
+REFERRING_EXTRACTS = ("residence_events", "relations", "payments", "income", "custody")
 
 #: The date column of each extract that must not lie after ``as_of``: an event
 #: in the future means the extract was cut later than the run believes.
@@ -46,6 +49,10 @@ AS_OF_COLUMNS: Mapping[str, str] = {
     "relations": "valid_from",
     "payments": "paid_date",
     "income": "month",
+    "utility_readings": "month",
+    "tenancies": "valid_from",
+    "inspections": "inspection_date",
+    "custody": "start_date",
 }
 
 DERIVED_PREFIX = "valid__"

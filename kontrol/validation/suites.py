@@ -64,23 +64,23 @@ from kontrol import io
 from kontrol.config import KontrolConfig
 from kontrol.queue import QUEUE_SCHEMA, QUEUE_STATUSES
 from kontrol.schema import (
+    ALL_EXTRACT_NAMES,
     CPR_PATTERN,
-    EXTRACT_NAMES,
     AtLeast,
     Constraint,
     ExtractSpec,
     InSet,
     MatchesRegex,
     NotNull,
+    all_extract_specs,
     benefit_code_constraint,
-    extract_specs,
 )
 from kontrol.validation import checks
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 DELIVERY_SUITE = "delivery"
 QUEUE_SUITE = "case_queue"
-SUITE_NAMES = (*EXTRACT_NAMES, DELIVERY_SUITE, QUEUE_SUITE)
+SUITE_NAMES = (*ALL_EXTRACT_NAMES, DELIVERY_SUITE, QUEUE_SUITE)
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -515,7 +515,7 @@ def build_suites(gx_version: str | None = None) -> dict[str, Doc]:
     version = gx_version or installed_gx_version()
     # The benefit codes are configuration: compile their InSet to a parameter.
     codes = KontrolConfig().benefit_codes
-    specs = extract_specs(codes)
+    specs = all_extract_specs(codes)
     benefit_codes = benefit_code_constraint(codes)
     suites = {
         name: _suite(

@@ -116,12 +116,12 @@ def test_tasks_and_dependencies(dagbag: Any) -> None:
 def test_one_mapped_load_task_per_extract(dagbag: Any) -> None:
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
-    from kontrol.schema import EXTRACT_NAMES
+    from kontrol.schema import ALL_EXTRACT_NAMES
 
     load = dagbag.dags["kontrol_monthly"].get_task("load_extract")
     assert isinstance(load, MappedOperator)
     mapped = load.op_kwargs_expand_input.value  # type: ignore[attr-defined]
-    assert list(mapped["extract"]) == list(EXTRACT_NAMES)
+    assert list(mapped["extract"]) == list(ALL_EXTRACT_NAMES)
     assert set(load.partial_kwargs["op_kwargs"]) == {"work_dir"}  # from prepare, by XCom
 
 
