@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of persons given benign cases that fire a rule (for ranking evaluation)",
     )
+    synth.add_argument(
+        "--registers",
+        choices=("v1", "v2"),
+        default="v2",
+        help="v2 (default): also the four optional partner registers (CONTRACT.md 1b); "
+        "v1: the five required extracts only",
+    )
 
     outcomes = commands.add_parser("outcomes", help="the case register's outcomes")
     outcome_commands = outcomes.add_subparsers(dest="outcomes_command", required=True)
@@ -191,6 +198,7 @@ def _synth(args: argparse.Namespace) -> int:
             months=args.months,
             row_defects=args.row_defects,
             unfounded_rate=args.unfounded_rate,
+            registers=args.registers,
         )
     except ValueError as error:  # the generator's own argument checks
         raise ConfigError(f"synth: {error}") from error

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kontrol.schema import CASE_MONEY, extract_specs
+from kontrol.schema import CASE_MONEY, OPTIONAL_EXTRACT_NAMES, all_extract_specs
 from kontrol.synth.background import build_background
 from kontrol.synth.benign import BENIGN, UNFOUNDED_DESCRIPTIONS
 from kontrol.synth.calendar import Calendar
@@ -39,29 +39,38 @@ from kontrol.synth.oracle import Case
 from kontrol.synth.output import (
     arrow_schema,
     arrow_type,
+    custody_table,
     date_array,
     decimal_array,
     events_table,
     income_table,
+    inspections_table,
     open_writer,
     padded,
     payments_table,
     persons_table,
+    readings_table,
     relations_table,
+    tenancies_table,
     uuid_strings,
     write_table,
 )
 from kontrol.synth.population import Population, build_population
+from kontrol.synth.registers import INJECT_RATE as PARTNER_INJECT_RATE
+from kontrol.synth.registers import PARTNER_CATALOGUE, build_registers
 from kontrol.synth.scenarios import CATALOGUE, Injected, inject
 
 __all__ = ["GENERATOR_VERSION", "SynthSummary", "synthesize"]
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 CHUNK_PERSONS = 50_000
 #: Injected scenarios per person (about 0.5 %); chunk 0 always gets the whole catalogue.
 INJECT_RATE = 0.005
 WINDOW_MONTHS = 12
 EXTRACTS = ("persons", "residence_events", "relations", "payments", "income")
+#: ``--registers``: v1 = the five required extracts only (byte-identical to generator
+#: 1.0.0's delivery); v2 = also the four optional partner registers of CONTRACT.md 1b.
+REGISTER_VERSIONS = ("v1", "v2")
 
 
 @dataclass
@@ -216,6 +225,7 @@ def synthesize(
     months: int = 15,
     row_defects: int = 0,
     unfounded_rate: float = 0.0,
+    registers: str = "v2",
 ) -> SynthSummary:
     """Write a synthetic delivery of ``persons`` persons into ``out_dir``.
 
@@ -231,17 +241,21 @@ def synthesize(
         raise ValueError("row_defects must be >= 0")
     if not 0.0 <= unfounded_rate < 0.5:
         raise ValueError("unfounded_rate must be in [0, 0.5)")
+    if registers not in REGISTER_VERSIONS:
+        raise ValueError(f"registers must be one of {', '.join(REGISTER_VERSIONS)}")
+    names = EXTRACTS + (OPTIONAL_EXTRACT_NAMES if registers == "v2" else ())
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cal = Calendar.build(as_of, months, WINDOW_MONTHS)
-    specs = extract_specs(BENEFIT_CODES)
-    schemas = {name: arrow_schema(specs[name]) for name in EXTRACTS}
+    specs = all_extract_specs(BENEFIT_CODES)
+    schemas = {name: arrow_schema(specs[name]) for name in names}
     sizes = _chunk_sizes(persons)
-    writers = {name: open_writer(out_dir / f"{name}.parquet", schemas[name]) for name in EXTRACTS}
+    writers = {name: open_writer(out_dir / f"{name}.parquet", schemas[name]) for name in names}
     rows = Counter[str]()
     truth: list[tuple[str, str, str, str, Case | None]] = []
     rejects: list[Reject] = []
     offset = 0
+    partner_offset = 0
     try:
         for k, size in enumerate(sizes):
             rng = np.random.default_rng([seed, k])
@@ -263,6 +277,20 @@ def synthesize(
 
             cpr = padded(pop.cpr, 10)
             addresses = uuid_strings(np.random.default_rng([seed, k, 1]), inj.next_addr)
+            partner = None
+            if registers == "v2":
+                partner_count = max(
+                    len(PARTNER_CATALOGUE) if k == 0 else 0, round(PARTNER_INJECT_RATE * size)
+                )
+                partner = build_registers(
+                    seed, k, cal, pop, keep, ev, pay, inc, rel, partner_count, partner_offset
+                )
+                partner_offset = (partner_offset + partner_count) % len(PARTNER_CATALOGUE)
+                if len(partner.zero_income["pidx"]):
+                    inc = _sorted(
+                        {c: np.concatenate([inc[c], partner.zero_income[c]]) for c in inc},
+                        ("pidx", "month", "cvr"),
+                    )
             ids = padded(k * 100_000_000 + np.arange(len(pay["pidx"]), dtype=np.int64), 12, "P")
             tables = {
                 "persons": persons_table(pop, cpr, schemas["persons"]),
@@ -271,6 +299,17 @@ def synthesize(
                 "payments": payments_table(pay, ids, cpr, schemas["payments"]),
                 "income": income_table(inc, cpr, schemas["income"]),
             }
+            if partner is not None:
+                tables["utility_readings"] = readings_table(
+                    partner.readings, addresses, cal, schemas["utility_readings"]
+                )
+                tables["tenancies"] = tenancies_table(
+                    partner.tenancies, k, addresses, cpr, partner.outsiders, schemas["tenancies"]
+                )
+                tables["inspections"] = inspections_table(
+                    partner.inspections, k, cpr, schemas["inspections"]
+                )
+                tables["custody"] = custody_table(partner.custody, cpr, schemas["custody"])
             if k == 0 and row_defects:
                 first_event = np.full(pop.n, 10**7, dtype=np.int64)
                 np.minimum.at(first_event, ev["pidx"], ev["day"])
@@ -284,12 +323,15 @@ def synthesize(
                 )
                 for name, t in extra.items():
                     tables[name] = pa.concat_tables([tables[name], t])
-            for name in EXTRACTS:
+            for name in names:
                 write_table(writers[name], tables[name])
                 rows[name] += tables[name].num_rows
             cpr_list = cpr.to_pylist()
             for t in inj.truth:
                 truth.append((t.rule_id, cpr_list[t.pidx], t.kind, t.scenario, t.case))
+            if partner is not None:
+                for rule_id, pidx, kind, scenario, case in partner.truth:
+                    truth.append((rule_id, cpr_list[pidx], kind, scenario, case))
     finally:
         for w in writers.values():
             w.close()
@@ -315,6 +357,7 @@ def synthesize(
         "row_defects": row_defects,
         "window_months": WINDOW_MONTHS,
         "chunk_persons": CHUNK_PERSONS,
+        "registers": registers,
     }
     if unfounded_rate > 0:
         params["unfounded_rate"] = unfounded_rate
@@ -322,7 +365,7 @@ def synthesize(
         json.dumps(params, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     summary = SynthSummary(out_dir, persons, seed, as_of, months)
-    summary.rows = {f"{n}.parquet": rows[n] for n in EXTRACTS}
+    summary.rows = {f"{n}.parquet": rows[n] for n in names}
     summary.rows["ground_truth.parquet"] = gt.num_rows
     cases = Counter((r[0], r[2]) for r in truth)
     summary.cases = dict(sorted(cases.items()))

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from kontrol.benefits import DEFAULT_BENEFITS, Benefit
-from kontrol.synth.calendar import NO_DAY, age_on, first_of_month
+from kontrol.synth.calendar import (
+    NO_DAY,
+    age_on,
+    birthday,
+    first_of_month,
+    month_of,
+    month_start_of_month,
+)
 
 RESIDENT, ABROAD, DISAPPEARED, DEAD, UNKNOWN = (
     "resident",
@@ -135,6 +142,20 @@ def _case(rule: str, p: Hashable, flagged: list[tuple[Line, int]], anchor: int) 
     )
 
 
+def _net_lines(
+    payments: Iterable[Payment], as_of: int, window_start: int
+) -> dict[Hashable, list[Line]]:
+    """Positive net lines in the window per person, sorted by (s, e, code)."""
+    net: dict[tuple[Hashable, str, int, int], int] = defaultdict(int)
+    for p, code, s, e, amount in payments:
+        net[(p, code, s, e)] += amount
+    lines: dict[Hashable, list[Line]] = defaultdict(list)
+    for (p, code, s, e), amount in sorted(net.items(), key=lambda kv: (str(kv[0][0]), kv[0][1:])):
+        if amount > 0 and window_start <= s <= as_of:
+            lines[p].append((s, e, code, amount))
+    return lines
+
+
 def evaluate(
     births: Mapping[Hashable, int],
     events: Iterable[Event],
@@ -151,14 +172,7 @@ def evaluate(
     residence = {b.code for b in benefits if b.residence_required}
     replacement = {b.code for b in benefits if b.income_replacement}
     tested = {b.code for b in benefits if b.income_tested}
-
-    net: dict[tuple[Hashable, str, int, int], int] = defaultdict(int)
-    for p, code, s, e, amount in payments:
-        net[(p, code, s, e)] += amount
-    lines: dict[Hashable, list[Line]] = defaultdict(list)
-    for (p, code, s, e), amount in sorted(net.items(), key=lambda kv: (str(kv[0][0]), kv[0][1:])):
-        if amount > 0 and window_start <= s <= as_of:
-            lines[p].append((s, e, code, amount))
+    lines = _net_lines(payments, as_of, window_start)
     inc: dict[tuple[Hashable, int], int] = defaultdict(int)
     for p, month, amount in income:
         if window_start <= month <= as_of:
@@ -279,4 +293,185 @@ def evaluate(
                     first_shared,
                 )
             )
+    return cases
+
+
+# --- R08-R11: the partner registers (CONTRACT.md sections 1b and 4b) ----------------
+
+Reading = tuple[Hashable, str, int, int]  # address, utility, month (first day), milli-units
+#: lease, address, person, role, valid_from, valid_to (first day it no longer holds)
+Tenancy = tuple[Hashable, Hashable, Hashable, str, int, "int | None"]
+Inspection = tuple[Hashable, int, Hashable, Hashable]  # inspection id, day, employer cvr, p
+Custody = tuple[Hashable, str, int, "int | None"]  # p, type, start, end (inclusive)
+EmployerIncome = tuple[Hashable, Hashable, int, int]  # p, cvr, month, øre
+
+MAX_MILLI_KWH = 10_000
+MIN_SPELL_DAYS = 14
+
+
+def _months_back(day: int, k: int) -> int:
+    """First day of the month ``k`` months before the month of ``day``."""
+    return int(month_start_of_month(month_of(np.array([day], dtype=np.int64)) - k)[0])
+
+
+def _half_up(ore: int, k: int, n: int) -> int:
+    """``ore * k / n`` rounded half up to whole øre (``ore >= 0``), exactly on integers."""
+    return (2 * ore * k + n) // (2 * n)
+
+
+def evaluate_partner(
+    births: Mapping[Hashable, int],
+    events: Iterable[Event],
+    relations: Iterable[Relation],
+    payments: Iterable[Payment],
+    employer_income: Iterable[EmployerIncome],
+    as_of: int,
+    window_start: int,
+    *,
+    readings: Iterable[Reading] | None = None,
+    tenancies: Iterable[Tenancy] | None = None,
+    inspections: Iterable[Inspection] | None = None,
+    custody: Iterable[Custody] | None = None,
+    benefits: Sequence[Benefit] = DEFAULT_BENEFITS,
+    max_milli_kwh: int = MAX_MILLI_KWH,
+    min_spell_days: int = MIN_SPELL_DAYS,
+) -> dict[tuple[str, Hashable], Case]:
+    """The cases of R08-R11, keyed by (rule_id, person); a rule whose register is None is skipped.
+
+    Register facts count when dated on or before ``as_of`` (a reading by its
+    month, a lease row by its valid_from, an inspection by its date, a
+    custody spell by its start). Readings are in thousandths (kWh or m³).
+    """
+    relations = list(relations)
+    reg = _Registers(events, relations, as_of)
+    lines = _net_lines(payments, as_of, window_start)
+    residence = {b.code for b in benefits if b.residence_required}
+    work_excluded = {b.code for b in benefits if b.work_excluded}
+    stops = {b.code for b in benefits if b.stops_in_custody}
+    cases: dict[tuple[str, Hashable], Case] = {}
+
+    def emit(case: Case | None) -> None:
+        if case is not None:
+            cases[(case.rule_id, case.person)] = case
+
+    if readings is not None:
+        electricity = {(a, m): v for a, u, m, v in readings if u == "electricity" and m <= as_of}
+        for p, plines in lines.items():
+            flagged: list[tuple[Line, int]] = []
+            anchor = 0
+            for line in plines:
+                s = line[0]
+                if line[2] not in residence:
+                    continue
+                m2 = _months_back(s, 2)
+                held = reg.in_force(p, m2)
+                if held is None or STATE_OF.get(held[1]) != RESIDENT:
+                    continue
+                address = held[2]
+                later = [x for x in reg.events.get(p, []) if m2 < x[0] <= s]
+                if any(STATE_OF.get(x[1]) != RESIDENT or x[2] != address for x in later):
+                    continue
+                months = (m2, _months_back(s, 1), _months_back(s, 0))
+                values = [electricity.get((address, m)) for m in months]
+                if any(v is None or v > max_milli_kwh for v in values):
+                    continue
+                if not flagged:
+                    anchor = m2
+                flagged.append((line, line[3]))
+            if flagged:
+                emit(_case("R08", p, flagged, anchor))
+
+    if tenancies is not None:
+        rows = [t for t in tenancies if t[4] <= as_of]
+        by_lease: dict[Hashable, list[Tenancy]] = defaultdict(list)
+        for t in rows:
+            by_lease[t[0]].append(t)
+        leases_of: dict[Hashable, set[Hashable]] = defaultdict(set)
+        for t in rows:
+            leases_of[t[2]].add(t[0])
+        linked = {(p, q) for p, q, rel, _, _ in relations if rel == "child"}
+        adult_from = {
+            q: int(birthday(np.array([b], dtype=np.int64), 18)[0]) for q, b in births.items()
+        }
+        for p, plines in lines.items():
+            flagged = []
+            for line in plines:
+                s, e, code, _ = line
+                if code != "BOERNETILSKUD_ENLIG":
+                    continue
+                hit = False
+                for lease in leases_of.get(p, ()):
+                    mine = [t for t in by_lease[lease] if t[2] == p]
+                    for other in by_lease[lease]:
+                        a = other[2]
+                        if a == p or a not in adult_from or (p, a) in linked or (a, p) in linked:
+                            continue
+                        for own in mine:
+                            lo = max(s, own[4], other[4], adult_from[a])
+                            hi = min(
+                                e,
+                                (NO_DAY if own[5] is None else own[5]) - 1,
+                                (NO_DAY if other[5] is None else other[5]) - 1,
+                            )
+                            hit = hit or lo <= hi
+                if hit:
+                    flagged.append((line, line[3]))
+            if flagged:
+                emit(_case("R09", p, flagged, flagged[0][0][0]))
+
+    if inspections is not None:
+        income: dict[tuple[Hashable, Hashable, int], int] = defaultdict(int)
+        for p, cvr, month, amount in employer_income:
+            if month <= as_of:
+                income[(p, cvr, month)] += amount
+        met: dict[Hashable, list[tuple[int, Hashable]]] = defaultdict(list)
+        for _, d, cvr, p in inspections:
+            if d <= as_of:
+                met[p].append((d, cvr))
+        for p, plines in lines.items():
+            flagged = []
+            first_day = NO_DAY
+            for line in plines:
+                s, e, code, amount = line
+                if code not in work_excluded:
+                    continue
+                days = {
+                    d
+                    for d, cvr in met.get(p, ())
+                    if s <= d <= e and income.get((p, cvr, _months_back(d, 0)), 0) == 0
+                }
+                if days:
+                    first_day = min(first_day, *days)
+                    flagged.append((line, _half_up(amount, len(days), e - s + 1)))
+            if flagged:
+                emit(_case("R10", p, flagged, first_day))
+
+    if custody is not None:
+        spells_of: dict[Hashable, list[tuple[int, int]]] = defaultdict(list)
+        for p, _, first, last in custody:
+            if first <= as_of:
+                spells_of[p].append((first, min(as_of, as_of if last is None else last)))
+        for p, plines in lines.items():
+            merged: list[list[int]] = []
+            for first, last in sorted(spells_of.get(p, ())):
+                if merged and first <= merged[-1][1] + 1:
+                    merged[-1][1] = max(merged[-1][1], last)
+                else:
+                    merged.append([first, last])
+            long = [(a, b) for a, b in merged if b - a + 1 >= min_spell_days]
+            flagged = []
+            anchor = 0
+            for line in plines:
+                s, e, code, amount = line
+                if code not in stops:
+                    continue
+                inside = [(max(a, s), min(b, e), a) for a, b in long if max(a, s) <= min(b, e)]
+                if not inside:
+                    continue
+                if not flagged:
+                    anchor = min(inside)[2]
+                d = sum(hi - lo + 1 for lo, hi, _ in inside)
+                flagged.append((line, _half_up(amount, d, e - s + 1)))
+            if flagged:
+                emit(_case("R11", p, flagged, anchor))
     return cases

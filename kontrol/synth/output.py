@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kontrol.schema import EVENT_TYPES, PAYMENT_TYPES, RELATION_TYPES, ExtractSpec
-from kontrol.synth.calendar import NO_DAY, IntArray
+from kontrol.synth.calendar import NO_DAY, Calendar, IntArray
 from kontrol.synth.model import BENEFIT_CODES, CIT_CODES, COUNTRIES
 from kontrol.synth.population import Population
 
@@ -50,8 +50,10 @@ def arrow_schema(spec: ExtractSpec) -> pa.Schema:
     return pa.schema([pa.field(c.name, arrow_type(c.dtype)) for c in spec.columns])
 
 
-def decimal_array(ore: IntArray, precision: int, mask: np.ndarray | None = None) -> pa.Array:
-    """decimal128(precision, 2) from integer øre, exactly."""
+def decimal_array(
+    ore: IntArray, precision: int, mask: np.ndarray | None = None, scale: int = 2
+) -> pa.Array:
+    """decimal128(precision, scale) from integer units of 10**-scale (øre by default), exactly."""
     ore = np.ascontiguousarray(ore, dtype="<i8")
     words = np.empty(2 * len(ore), dtype="<i8")
     words[0::2] = ore
@@ -60,7 +62,7 @@ def decimal_array(ore: IntArray, precision: int, mask: np.ndarray | None = None)
     if mask is not None and mask.any():
         validity = pa.array(~mask).buffers()[1]
     return pa.Array.from_buffers(
-        pa.decimal128(precision, 2),
+        pa.decimal128(precision, scale),
         len(ore),
         [validity, pa.py_buffer(words.tobytes())],
         null_count=int(mask.sum()) if mask is not None else 0,
@@ -169,6 +171,76 @@ def income_table(inc: dict[str, IntArray], cpr: pa.Array, schema: pa.Schema) -> 
             padded(inc["cvr"], 8),
             date_array(inc["month"]),
             decimal_array(inc["amount"], 12),
+        ],
+        schema=schema,
+    )
+
+
+def readings_table(
+    r: dict[str, IntArray], addresses: pa.Array, cal: Calendar, schema: pa.Schema
+) -> pa.Table:
+    from kontrol.synth.registers import UTILITIES
+
+    return pa.Table.from_arrays(
+        [
+            addresses.take(pa.array(r["addr"])),
+            vocab(UTILITIES, r["util"]),
+            date_array(cal.month_start[r["month"]]),
+            decimal_array(r["milli"], 12, scale=3),
+        ],
+        schema=schema,
+    )
+
+
+def tenancies_table(
+    t: dict[str, IntArray],
+    chunk: int,
+    addresses: pa.Array,
+    cpr: pa.Array,
+    outsiders: list[str],
+    schema: pa.Schema,
+) -> pa.Table:
+    """A negative ``pidx`` is an outsider (``-1 - pidx`` indexes ``outsiders``)."""
+    from kontrol.synth.registers import ROLES
+
+    people = pa.concat_arrays([cpr, pa.array(outsiders, type=pa.string())])
+    index = np.where(t["pidx"] >= 0, t["pidx"], len(cpr) - 1 - t["pidx"])
+    return pa.Table.from_arrays(
+        [
+            padded(chunk * 10_000_000 + t["lease"], 10, "L"),
+            addresses.take(pa.array(t["addr"])),
+            people.take(pa.array(index)),
+            vocab(ROLES, t["role"]),
+            date_array(t["vfrom"]),
+            date_array(t["vto"]),
+        ],
+        schema=schema,
+    )
+
+
+def inspections_table(
+    i: dict[str, IntArray], chunk: int, cpr: pa.Array, schema: pa.Schema
+) -> pa.Table:
+    return pa.Table.from_arrays(
+        [
+            padded(chunk * 10_000_000 + i["insp"], 10, "V"),
+            date_array(i["day"]),
+            padded(i["cvr"], 8),
+            cpr.take(pa.array(i["pidx"])),
+        ],
+        schema=schema,
+    )
+
+
+def custody_table(c: dict[str, IntArray], cpr: pa.Array, schema: pa.Schema) -> pa.Table:
+    from kontrol.synth.registers import CUSTODY_TYPES
+
+    return pa.Table.from_arrays(
+        [
+            cpr.take(pa.array(c["pidx"])),
+            vocab(CUSTODY_TYPES, c["ctype"]),
+            date_array(c["start"]),
+            date_array(c["end"]),
         ],
         schema=schema,
     )

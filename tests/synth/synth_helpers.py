@@ -85,3 +85,66 @@ def sha256_all(out: Path) -> dict[str, str]:
 
 def parquet_schema(path: Path) -> Any:
     return pq.read_schema(path)
+
+
+PARTNER_RULES = ("R08", "R09", "R10", "R11")
+
+
+def partner_oracle_cases(out: Path, as_of: date) -> dict[tuple[str, Any], Case]:
+    """R08-R11 by the generator's oracle over the whole delivery (background included)."""
+    from kontrol.synth.oracle import evaluate_partner
+
+    cal = Calendar.build(as_of, 15)
+    persons = clean(out, "persons")
+    births = {c: day(b) for c, b in persons.select("cpr", "birth_date").iter_rows()}
+    events = [
+        (c, day(d), t, a)
+        for c, d, t, a in clean(out, "residence_events")
+        .select("cpr", "event_date", "event_type", "address_id")
+        .iter_rows()
+    ]
+    relations = [
+        (c, r, rel, day(f), None if t is None else day(t))
+        for c, r, rel, f, t in clean(out, "relations").iter_rows()
+    ]
+    payments = [
+        (c, code, day(s), day(e), ore(a))
+        for c, code, s, e, a in clean(out, "payments")
+        .select("cpr", "benefit_code", "period_start", "period_end", "amount_dkk")
+        .iter_rows()
+    ]
+    income = [
+        (c, cvr, day(m), ore(a))
+        for c, cvr, m, a in clean(out, "income")
+        .select("cpr", "employer_cvr", "month", "gross_income_dkk")
+        .iter_rows()
+    ]
+    readings = [
+        (a, u, day(m), int(v * 1000))
+        for a, u, m, v in pl.read_parquet(out / "utility_readings.parquet").iter_rows()
+    ]
+    tenancies = [
+        (lease, a, c, role, day(f), None if t is None else day(t))
+        for lease, a, c, role, f, t in pl.read_parquet(out / "tenancies.parquet").iter_rows()
+    ]
+    inspections = [
+        (i, day(d), cvr, c)
+        for i, d, cvr, c in pl.read_parquet(out / "inspections.parquet").iter_rows()
+    ]
+    custody = [
+        (c, t, day(s), None if e is None else day(e))
+        for c, t, s, e in pl.read_parquet(out / "custody.parquet").iter_rows()
+    ]
+    return evaluate_partner(
+        births,
+        events,
+        relations,
+        payments,
+        income,
+        day(as_of),
+        cal.window_start,
+        readings=readings,
+        tenancies=tenancies,
+        inspections=inspections,
+        custody=custody,
+    )

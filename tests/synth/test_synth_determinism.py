@@ -22,13 +22,23 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
         "relations.parquet",
         "payments.parquet",
         "income.parquet",
+        "utility_readings.parquet",
+        "tenancies.parquet",
+        "inspections.parquet",
+        "custody.parquet",
         "ground_truth.parquet",
         "ground_truth_rejects.parquet",
         "synth.json",
     }
     assert hashes == sha256_all(b)
     other = sha256_all(c)
-    for name in ("persons.parquet", "payments.parquet", "income.parquet", "ground_truth.parquet"):
+    for name in (
+        "persons.parquet",
+        "payments.parquet",
+        "income.parquet",
+        "utility_readings.parquet",
+        "ground_truth.parquet",
+    ):
         assert hashes[name] != other[name], name
 
 

@@ -38,7 +38,8 @@ def test_every_rule_has_positives_and_near_misses(small_town: Path) -> None:
         == 4 * near.height
     )
     share = gt["cpr"].n_unique() / len(persons)
-    assert 0.003 <= share <= 0.02
+    # a 3,000-person town gets both whole catalogues (R01-R07 and R08-R11) in its one chunk
+    assert 0.003 <= share <= 0.03
 
 
 def test_positives_lie_in_the_window(small_town: Path) -> None:
@@ -143,7 +144,7 @@ def test_rules_emit_exactly_the_positives(small_town: Path) -> None:
         )
         for c in cases.values()
     }
-    pos = truth(small_town).filter(pl.col("kind") == "positive")
+    pos = truth(small_town).filter((pl.col("kind") == "positive") & pl.col("rule_id").is_in(RULES))
     expected = {
         (
             r["rule_id"],
