@@ -24,6 +24,24 @@ def sections() -> list[str]:
     return SECTION.findall(SQL.read_text())
 
 
+#: Opens the block of a rule that reads optional registers: ``-- @reads <extract> ...``.
+READS_MARKER = "-- @reads "
+
+
+def delivered_blocks(text: str, data: Path) -> str:
+    """The SQL of R01-R07, then each R08-R11 block whose optional registers are in ``data``.
+
+    CONTRACT.md 1b: a rule runs only when every extract it reads is delivered.
+    """
+    head, *blocks = text.split("\n" + READS_MARKER)
+    kept = [head]
+    for block in blocks:
+        reads = block.splitlines()[0].split()
+        if all((data / f"{name}.parquet").is_file() for name in reads):
+            kept.append(READS_MARKER + block)
+    return "\n".join(kept)
+
+
 def render(data: Path, as_of: date, config: Any) -> str:
     """The SQL for the clean extracts in ``data``, with the configuration's benefit flags."""
     from kontrol.window import window_for
@@ -31,15 +49,21 @@ def render(data: Path, as_of: date, config: Any) -> str:
     def quoted(codes: list[str]) -> str:
         return ", ".join(f"'{code}'" for code in codes)
 
-    threshold = config.rule_parameters.get("R04", {}).get("income_threshold_dkk", "1000.00")
-    return SQL.read_text().format(
+    def parameter(rule: str, name: str, default: object) -> object:
+        return config.rule_parameters.get(rule, {}).get(name, default)
+
+    return delivered_blocks(SQL.read_text(), data).format(
         dir=data,
         as_of=as_of.isoformat(),
         window_start=window_for(as_of, config.window_months).start.isoformat(),
-        threshold=threshold,
+        threshold=parameter("R04", "income_threshold_dkk", "1000.00"),
         residence=quoted(config.codes_where("residence_required")),
         income_tested=quoted(config.codes_where("income_tested")),
         replacement=quoted(config.codes_where("income_replacement")),
+        work_excluded=quoted(config.codes_where("work_excluded")),
+        stops=quoted(config.codes_where("stops_in_custody")),
+        max_kwh=parameter("R08", "max_monthly_kwh", "10"),
+        min_spell_days=int(str(parameter("R11", "min_spell_days", 14))),
     )
 
 

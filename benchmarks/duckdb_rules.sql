@@ -161,3 +161,137 @@ FROM (
 INSERT INTO cases
 SELECT 'R07', cpr, arg_min(event_date, period_start), min(period_start), max(period_end), sum(amount)
 FROM line_state WHERE state = 'disappeared' AND benefit_code IN ({residence}) GROUP BY cpr;
+
+-- Rules R08-R11 of CONTRACT.md v2 section 4b, each in a block that
+-- benchmarks/run_benchmarks.py includes only when the optional registers it
+-- reads are delivered (the line "-- @reads ..." opens the block). Prorated
+-- amounts are exact: integer øre, (2 * øre * k + n) // (2 * n), half up per
+-- line. Placeholders: {work_excluded}, {stops}, {max_kwh}, {min_spell_days}.
+
+-- @reads utility_readings
+-- R08 no electricity used at the registered address: resident at one address A
+-- from the first day of month m-2 through s, and electricity <= max_kwh at A
+-- in each of m-2, m-1, m (a missing reading is not zero use).
+CREATE OR REPLACE TEMP VIEW utility_readings AS
+    SELECT * FROM read_parquet('{dir}/utility_readings.parquet')
+    WHERE month <= DATE '{as_of}' AND utility = 'electricity';
+CREATE OR REPLACE TEMP TABLE addr_spells AS
+SELECT cpr, address_id, min(vf) AS vf, max(coalesce(vt, DATE '9999-12-31')) AS vt
+FROM (
+    SELECT *, sum(brk) OVER (PARTITION BY cpr ORDER BY vf) AS grp
+    FROM (
+        SELECT *, CASE WHEN state = 'resident' AND lag(state) OVER w = 'resident'
+                        AND lag(address_id) OVER w = address_id THEN 0 ELSE 1 END AS brk
+        FROM tl WINDOW w AS (PARTITION BY cpr ORDER BY vf)
+    )
+) WHERE state = 'resident' GROUP BY cpr, address_id, grp;
+INSERT INTO cases
+SELECT 'R08', cpr, arg_min(m2, period_start), min(period_start), max(period_end), sum(amount)
+FROM (
+    SELECT l.cpr, l.period_start, l.period_end, l.benefit_code, l.amount, l.m2
+    FROM (
+        SELECT n.*, CAST(date_trunc('month', n.period_start) - INTERVAL 2 MONTH AS DATE) AS m2
+        FROM net n WHERE n.benefit_code IN ({residence})
+    ) l
+    JOIN addr_spells a ON a.cpr = l.cpr AND a.vf <= l.m2 AND l.period_start < a.vt
+    JOIN utility_readings u ON u.address_id = a.address_id
+         AND u.month BETWEEN l.m2 AND CAST(date_trunc('month', l.period_start) AS DATE)
+         AND u.consumption <= {max_kwh}
+    GROUP BY ALL
+    HAVING count(*) = 3
+) GROUP BY cpr;
+
+-- @reads tenancies
+-- R09 single-parent supplement while on a lease with another adult: rows of one
+-- lease for P and for A != P hold on a common day t of [s, e], A is in persons
+-- and 18 on t (born 29 February: 18 on 1 March in common years), and no child
+-- relation links P and A, whatever its dates.
+CREATE OR REPLACE TEMP VIEW tenancies AS
+    SELECT * FROM read_parquet('{dir}/tenancies.parquet') WHERE valid_from <= DATE '{as_of}';
+CREATE OR REPLACE TEMP VIEW child_links AS
+    SELECT cpr AS a, related_cpr AS b FROM read_parquet('{dir}/relations.parquet')
+    WHERE relation = 'child';
+INSERT INTO cases
+SELECT 'R09', cpr, min(period_start), min(period_start), max(period_end), sum(amount)
+FROM (
+    SELECT DISTINCT n.cpr, n.period_start, n.period_end, n.benefit_code, n.amount
+    FROM net n
+    JOIN tenancies mine ON mine.cpr = n.cpr
+    JOIN tenancies other ON other.lease_id = mine.lease_id AND other.cpr <> n.cpr
+    JOIN (
+        SELECT cpr, CAST(birth_date + INTERVAL 18 YEAR AS DATE)
+               + CASE WHEN month(birth_date) = 2 AND day(birth_date) = 29
+                       AND day(birth_date + INTERVAL 18 YEAR) = 28 THEN 1 ELSE 0 END AS adult
+        FROM persons
+    ) a ON a.cpr = other.cpr
+    WHERE n.benefit_code = 'BOERNETILSKUD_ENLIG'
+      AND greatest(n.period_start, mine.valid_from, other.valid_from, a.adult)
+          <= least(n.period_end, coalesce(mine.valid_to - 1, n.period_end),
+                   coalesce(other.valid_to - 1, n.period_end))
+      AND NOT EXISTS (
+          SELECT 1 FROM child_links c
+          WHERE (c.a = n.cpr AND c.b = other.cpr) OR (c.a = other.cpr AND c.b = n.cpr))
+) GROUP BY cpr;
+
+-- @reads inspections
+-- R10 met at work during a company inspection: a flagged day d of a work-excluded
+-- line has an inspection of P at an employer from which P's income for the month
+-- of d is 0.00 or absent; amount = line * k / n, k = distinct flagged days.
+CREATE OR REPLACE TEMP VIEW inspections AS
+    SELECT * FROM read_parquet('{dir}/inspections.parquet')
+    WHERE inspection_date <= DATE '{as_of}';
+INSERT INTO cases
+SELECT 'R10', cpr, min(first_day), min(period_start), max(period_end),
+       CAST(sum((2 * CAST(amount * 100 AS HUGEINT) * k + days) // (2 * days))
+            AS DECIMAL(38, 0)) * 0.01
+FROM (
+    SELECT n.cpr, n.period_start, n.period_end, n.benefit_code, n.amount, n.days,
+           count(DISTINCT i.inspection_date) AS k, min(i.inspection_date) AS first_day
+    FROM net n
+    JOIN inspections i ON i.cpr = n.cpr
+         AND i.inspection_date BETWEEN n.period_start AND n.period_end
+    LEFT JOIN (
+        SELECT cpr, employer_cvr, month, sum(gross_income_dkk) AS income FROM income GROUP BY ALL
+    ) e ON e.cpr = n.cpr AND e.employer_cvr = i.employer_cvr
+       AND e.month = CAST(date_trunc('month', i.inspection_date) AS DATE)
+    WHERE n.benefit_code IN ({work_excluded}) AND coalesce(e.income, 0) = 0
+    GROUP BY ALL
+) GROUP BY cpr;
+
+-- @reads custody
+-- R11 paid while deprived of liberty: spells with start <= as_of, ending on as_of
+-- when open or later, merged when they overlap or touch; spells of at least
+-- min_spell_days count; amount = line * d / n, d = the line's days inside them.
+CREATE OR REPLACE TEMP TABLE long_spells AS
+SELECT cpr, min(start_date) AS s, max(end_date) AS e
+FROM (
+    SELECT *, sum(brk) OVER (PARTITION BY cpr ORDER BY start_date, end_date) AS grp
+    FROM (
+        SELECT *, CASE WHEN start_date <= max(end_date) OVER (
+                            PARTITION BY cpr ORDER BY start_date, end_date
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
+                       THEN 0 ELSE 1 END AS brk
+        FROM (
+            SELECT cpr, start_date,
+                   least(coalesce(end_date, DATE '{as_of}'), DATE '{as_of}') AS end_date
+            FROM read_parquet('{dir}/custody.parquet') WHERE start_date <= DATE '{as_of}'
+        )
+    )
+) GROUP BY cpr, grp
+HAVING date_diff('day', min(start_date), max(end_date)) + 1 >= {min_spell_days};
+INSERT INTO cases
+SELECT 'R11', cpr,
+       arg_min(spell_start, struct_pack(s := period_start, e := period_end, c := benefit_code)),
+       min(period_start), max(period_end),
+       CAST(sum((2 * CAST(amount * 100 AS HUGEINT) * d + days) // (2 * days))
+            AS DECIMAL(38, 0)) * 0.01
+FROM (
+    SELECT n.cpr, n.period_start, n.period_end, n.benefit_code, n.amount, n.days,
+           sum(date_diff('day', greatest(sp.s, n.period_start), least(sp.e, n.period_end)) + 1)
+               AS d,
+           min(sp.s) AS spell_start
+    FROM net n JOIN long_spells sp ON sp.cpr = n.cpr
+         AND sp.s <= n.period_end AND n.period_start <= sp.e
+    WHERE n.benefit_code IN ({stops})
+    GROUP BY ALL
+) GROUP BY cpr;

@@ -15,7 +15,6 @@ from kontrol import pipeline
 from kontrol.config import KontrolConfig, load_config
 from kontrol.errors import RejectRateExceeded, StructuralDefect
 from kontrol.rules import CATALOGUE, ITEM_SCHEMA, RuleContext, RuleSpec, Scope, evaluate_rules
-from kontrol.rules.partner_parameters import R08Parameters, R11Parameters
 from kontrol.schema import (
     ALL_EXTRACT_NAMES,
     EXTRACT_NAMES,
@@ -155,28 +154,27 @@ def test_v1_configuration_file_still_loads(tmp_path: Path) -> None:
     assert config.codes_where("work_excluded") == ["KONTANTHJAELP"]
 
 
-def test_new_benefit_columns_and_rule_parameters_are_configurable(tmp_path: Path) -> None:
+def test_new_benefit_columns_are_configurable(tmp_path: Path) -> None:
     path = tmp_path / "v2.yaml"
     path.write_text(
         "benefits:\n"
         "  - {code: DAGPENGE, name_da: dagpenge, residence_required: true,\n"
         "     income_replacement: true, income_tested: false, work_excluded: false,\n"
-        "     stops_in_custody: true}\n"
-        "rule_parameters:\n"
-        "  R08: {max_monthly_kwh: '5.5'}\n"
-        "  R11: {min_spell_days: 21}\n",
+        "     stops_in_custody: true}\n",
         encoding="utf-8",
     )
     config = load_config(path)
     assert config.codes_where("work_excluded") == []
     assert config.codes_where("stops_in_custody") == ["DAGPENGE"]
-    r08 = R08Parameters.model_validate(config.rule_parameters["R08"])
-    assert str(r08.max_monthly_kwh) == "5.5"
-    assert R11Parameters.model_validate(config.rule_parameters["R11"]).min_spell_days == 21
-    assert str(R08Parameters().max_monthly_kwh) == "10"
-    assert R11Parameters().min_spell_days == 14
-    with pytest.raises(ValueError):
-        R11Parameters.model_validate({"min_spell_days": 0})
+    assert KontrolConfig().codes_where("work_excluded") == [
+        "DAGPENGE",
+        "KONTANTHJAELP",
+        "SYGEDAGPENGE",
+        "UDDANNELSESHJAELP",
+    ]
+    assert KontrolConfig().codes_where("stops_in_custody") == KontrolConfig().codes_where(
+        "work_excluded"
+    )
 
 
 #: The v1 fixture's case queue as ``kontrol run --demo-key`` published it before
