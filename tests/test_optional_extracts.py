@@ -15,6 +15,8 @@ from kontrol import pipeline
 from kontrol.config import KontrolConfig, load_config
 from kontrol.errors import RejectRateExceeded, StructuralDefect
 from kontrol.rules import CATALOGUE, ITEM_SCHEMA, RuleContext, RuleSpec, Scope, evaluate_rules
+from kontrol.rules.account import AccountParts
+from kontrol.rules.evidence import LineFacts
 from kontrol.schema import (
     ALL_EXTRACT_NAMES,
     EXTRACT_NAMES,
@@ -95,6 +97,9 @@ def _reads_custody(called: list[bool]) -> RuleSpec:
         assert ctx.extract("custody").collect().height == 1
         return pl.LazyFrame(schema=ITEM_SCHEMA)
 
+    def account(case: object, items: object) -> AccountParts:
+        return AccountParts("x")
+
     return RuleSpec(
         rule_id="RX",
         name_da="x",
@@ -103,6 +108,8 @@ def _reads_custody(called: list[bool]) -> RuleSpec:
         legal_basis="x",
         benefits_in_scope=Scope.every(),
         flag=flag,
+        evidence=LineFacts,
+        account=account,
         reads=("custody",),
     )
 

@@ -47,7 +47,8 @@ from kontrol.rules import (
 from kontrol.rules.account import AccountParts
 from kontrol.rules.catalogue import rule_module_names
 from kontrol.rules.evidence import CaseEvidence, LineFacts
-from kontrol.synth.scenarios import CATALOGUE as SCENARIOS
+from kontrol.synth.registers import PARTNER_CATALOGUE
+from kontrol.synth.scenarios import CATALOGUE as V1_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "reference"))
@@ -55,6 +56,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import duckdb_baseline  # noqa: E402
 from reference_rules import reference_rules  # noqa: E402
+
+#: The generator's injected scenarios: R01-R07 (kontrol.synth.scenarios) and R08-R11 on the
+#: partner registers (kontrol.synth.registers).
+SCENARIOS = (*V1_SCENARIOS, *PARTNER_CATALOGUE)
 
 AS_OF = "2026-06-15"
 RULES = [pytest.param(spec, id=spec.rule_id) for spec in CATALOGUE]
