@@ -98,7 +98,13 @@ def test_manifest_and_rejects(published: Path) -> None:
         "relations.parquet",
         "payments.parquet",
         "income.parquet",
+        # the fixture delivers every optional partner register (CONTRACT.md 1b)
+        "utility_readings.parquet",
+        "tenancies.parquet",
+        "inspections.parquet",
+        "custody.parquet",
     }
+    assert manifest["rules_not_evaluated"] == {}
     queue = pl.read_parquet(published / "cases.parquet")
     assert manifest["cases_total"] == queue.height
     rejected = sum(entry["rows"] for entry in manifest["rejects"].values())
