@@ -41,6 +41,33 @@ class LifecycleConfig(BaseModel):
     control_sample_size: int = Field(default=0, ge=0)
 
 
+class QueueConfig(BaseModel):
+    """The case queue as the team works it (presentation only: never changes a case)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The team's monthly capacity: the case list marks the first ``capacity``
+    #: cases by priority as this month's worklist; 0 = no worklist.
+    capacity: int = Field(default=200, ge=0)
+
+
+class CaseListConfig(BaseModel):
+    """``cases.html`` at volume (presentation only: never changes a case)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Cases shown with their full account; the rest in a compact table.
+    max_accounts: int = Field(default=1000, ge=0)
+    #: Rows of the compact table; beyond it the page says where the cases are
+    #: (``cases.xlsx`` and ``cases.parquet`` hold every case).
+    max_compact_rows: int = Field(default=50_000, ge=0)
+
+
+#: Sections that only shape how the queue is presented: they are recorded in
+#: the manifest but left out of the run id, which identifies the cases.
+PRESENTATION_SECTIONS = frozenset({"queue", "caselist"})
+
+
 class KontrolConfig(BaseModel):
     """Everything configurable about a run; serialised into the manifest."""
 
@@ -52,6 +79,8 @@ class KontrolConfig(BaseModel):
     validation: ValidationSettings = ValidationSettings()
     scoring: ScoringConfig = ScoringConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
+    queue: QueueConfig = QueueConfig()
+    caselist: CaseListConfig = CaseListConfig()
     #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
     rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -71,8 +100,13 @@ class KontrolConfig(BaseModel):
         return sorted(b.code for b in self.benefits if getattr(b, flag))
 
     def canonical_json(self) -> str:
-        """Deterministic serialisation, for the manifest and the run id."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Deterministic serialisation of what determines the cases, for the run id.
+
+        The presentation sections (:data:`PRESENTATION_SECTIONS`) are left out:
+        a different worklist size gives the same cases and the same run id.
+        """
+        data = self.model_dump(mode="json", exclude=set(PRESENTATION_SECTIONS))
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def load_config(path: Path | None, **overrides: Any) -> KontrolConfig:

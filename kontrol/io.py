@@ -15,10 +15,10 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, BinaryIO, Final, Literal
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -199,6 +199,12 @@ def write_text(text: str, destination: Path) -> None:
 def write_bytes(data: bytes, destination: Path) -> None:
     with _temporary_beside(destination) as temporary:
         temporary.write_bytes(data)
+
+
+def write_stream(destination: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Atomically write what ``write`` streams into a seekable binary file (e.g. a workbook)."""
+    with _temporary_beside(destination) as temporary, temporary.open("wb") as out:
+        write(out)
 
 
 def read_json(path: Path) -> Any:

@@ -464,8 +464,21 @@ def _write_case_list(run: RunSpec, run_id: str) -> None:
 
     queue = pipeline.read_staged_queue(run.work_dir)
     run_info = {"run_id": run_id, "as_of": run.as_of.strftime("%d.%m.%Y")}
-    io.write_text(caselist.render_html(queue, run_info), run.work_dir / CASES_HTML_FILE)
-    io.write_bytes(caselist.render_xlsx(queue), run.work_dir / CASES_XLSX_FILE)
+    capacity = run.config.queue.capacity
+    totals = caselist.case_list_totals(queue, capacity)
+    page = caselist.render_html(
+        queue,
+        run_info,
+        capacity=capacity,
+        max_accounts=run.config.caselist.max_accounts,
+        max_compact_rows=run.config.caselist.max_compact_rows,
+        totals=totals,
+    )
+    io.write_text(page, run.work_dir / CASES_HTML_FILE)
+    io.write_stream(
+        run.work_dir / CASES_XLSX_FILE,
+        lambda out: caselist.write_xlsx(queue, out, capacity=capacity, totals=totals),
+    )
 
 
 def _register_cases(run: RunSpec) -> Any:

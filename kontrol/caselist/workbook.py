@@ -1,27 +1,44 @@
-"""``cases.xlsx``: the case list as a workbook, byte-identical for the same queue.
+"""``cases.xlsx``: every case as a workbook, streamed, byte-identical for the same queue.
 
 Sheets: ``Sager`` (one row per case, in priority order), ``Linjer`` (the
-flagged lines of every case) and ``Tidslinje`` (the register events). Amounts
-are numeric cells formatted as kroner; Excel stores numbers as doubles, which
-hold a ``decimal(14,2)`` amount exactly to the øre (15 significant digits).
-The exact amount stays in ``cases.parquet`` and in the page.
+flagged lines of every case), ``Tidslinje`` (the register events) and
+``Overblik`` (the totals, with money counted once: CONTRACT.md v2 section 4b).
+Amounts are numeric cells formatted as kroner; Excel stores numbers as
+doubles, which hold a ``decimal(14,2)`` amount exactly to the øre (15
+significant digits). The exact amount stays in ``cases.parquet`` and in the page.
+
+**Streaming.** The workbook is written with xlsxwriter's ``constant_memory``
+mode: each row goes to disk as soon as it is written (xlsxwriter's own
+temporary files), and cases are read from the queue one at a time, so memory
+does not grow with the number of cases. The finished workbook is streamed
+into the binary writer the caller gives (see :func:`kontrol.io.write_stream`).
+
+**Excel's row limit.** A sheet holds at most 1,048,576 rows. A sheet that
+would hold more continues on a new sheet of the same kind (``Sager (2)``,
+``Linjer (2)``, ...), each with its headings; nothing is cut and no sheet is
+overfilled. ``Overblik`` says how the sheets are split.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from decimal import Decimal
+from typing import IO, Any
 
+import polars as pl
 import xlsxwriter
 
-from kontrol.caselist.account import CaseAccount, case_accounts
+from kontrol.caselist.account import CaseAccount, case_account
+from kontrol.caselist.totals import CaseListTotals, case_list_totals, cases_per_person
 
 KR_FORMAT = '#,##0.00 "kr."'
 DATE_FORMAT = "dd.mm.yyyy"
 #: Workbook creation date when the queue's run id does not start with a date.
 FALLBACK_CREATED = datetime(2000, 1, 1)
+#: Excel's limit, headings included.
+EXCEL_MAX_ROWS = 1_048_576
 
 CASE_HEADINGS = (
     "Prioritet",
@@ -38,6 +55,8 @@ CASE_HEADINGS = (
     "Resumé",
     "Anomali-score",
     "Hjemmel",
+    "Månedens arbejdsliste",
+    "Samme person: sager",
 )
 LINE_HEADINGS = (
     "Prioritet",
@@ -51,9 +70,14 @@ LINE_HEADINGS = (
     "Bemærkning",
 )
 EVENT_HEADINGS = ("Prioritet", "Sags-id", "CPR-nr.", "Regel", "Dato", "Til", "Hændelse")
+OVERVIEW_HEADINGS = ("Opgørelse", "Værdi", "Forklaring")
+
+CASE_WIDTHS = (9, 9, 7, 30, 34, 12, 12, 12, 12, 15, 30, 70, 13, 60, 12, 12)
+LINE_WIDTHS = (9, 34, 12, 7, 36, 12, 12, 15, 70)
+EVENT_WIDTHS = (9, 34, 12, 7, 12, 12, 90)
 
 
-def _created(queue: Any) -> datetime:
+def _created(queue: pl.DataFrame) -> datetime:
     if "run_id" in queue.columns and queue.height:
         run_id = str(queue["run_id"][0] or "")
         try:
@@ -63,104 +87,225 @@ def _created(queue: Any) -> datetime:
     return FALLBACK_CREATED
 
 
-def render_xlsx(queue: Any) -> bytes:
-    """The workbook for a queue (a ``cases.parquet`` DataFrame) as bytes."""
-    accounts = case_accounts(queue)
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
-    wb.set_properties(
-        {
-            "title": "Kontrolsager",
-            "subject": "Prioriteret liste over kontrolsager",
-            "author": "kontrol",
-            "created": _created(queue),
-        }
-    )
-    head = wb.add_format({"bold": True, "bg_color": "#F1F3F5", "bottom": 1, "text_wrap": True})
-    kr = wb.add_format({"num_format": KR_FORMAT, "valign": "top"})
-    day = wb.add_format({"num_format": DATE_FORMAT, "valign": "top"})
-    text = wb.add_format({"valign": "top"})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    score = wb.add_format({"num_format": "0.00", "valign": "top"})
+class _Sheets:
+    """One kind of sheet (``Sager``, ``Linjer``, ...), continued on a new sheet at the row limit."""
 
-    def put(ws: Any, r: int, c: int, value: Any, fmt: Any = text) -> None:
+    def __init__(
+        self,
+        book: _Book,
+        name: str,
+        headings: tuple[str, ...],
+        widths: tuple[float, ...],
+        max_rows: int,
+    ) -> None:
+        self.book, self.name, self.headings, self.widths = book, name, headings, widths
+        self.max_rows = max_rows
+        self.sheets: list[tuple[Any, int]] = []  # (worksheet, data rows)
+        self._new()
+
+    def _new(self) -> None:
+        if self.sheets:
+            self._close_last()
+        n = len(self.sheets) + 1
+        ws = self.book.wb.add_worksheet(self.name if n == 1 else f"{self.name} ({n})")
+        for c, (h, w) in enumerate(zip(self.headings, self.widths, strict=True)):
+            ws.write_string(0, c, h, self.book.head)
+            ws.set_column(c, c, w)
+        ws.freeze_panes(1, 0)
+        self.sheets.append((ws, 0))
+
+    def _close_last(self) -> None:
+        ws, rows = self.sheets[-1]
+        ws.autofilter(0, 0, max(rows, 1), len(self.headings) - 1)
+
+    def append(self, cells: list[tuple[Any, Any]]) -> None:
+        ws, rows = self.sheets[-1]
+        if rows + 1 >= self.max_rows:
+            self._new()
+            ws, rows = self.sheets[-1]
+        rows += 1
+        for c, (value, fmt) in enumerate(cells):
+            self.book.put(ws, rows, c, value, fmt)
+        self.sheets[-1] = (ws, rows)
+
+    def close(self) -> None:
+        self._close_last()
+
+    @property
+    def names(self) -> list[str]:
+        return [ws.get_name() for ws, _ in self.sheets]
+
+
+class _Book:
+    def __init__(self, out: IO[bytes], created: datetime) -> None:
+        self.wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False})
+        self.wb.set_properties(
+            {
+                "title": "Kontrolsager",
+                "subject": "Prioriteret liste over kontrolsager",
+                "author": "kontrol",
+                "created": created,
+            }
+        )
+        wb = self.wb
+        self.head = wb.add_format(
+            {"bold": True, "bg_color": "#F1F3F5", "bottom": 1, "text_wrap": True}
+        )
+        self.kr = wb.add_format({"num_format": KR_FORMAT, "valign": "top"})
+        self.day = wb.add_format({"num_format": DATE_FORMAT, "valign": "top"})
+        self.text = wb.add_format({"valign": "top"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.score = wb.add_format({"num_format": "0.00", "valign": "top"})
+
+    def put(self, ws: Any, r: int, c: int, value: Any, fmt: Any) -> None:
+        fmt = fmt or self.text
         if value is None:
             ws.write_blank(r, c, None, fmt)
         elif isinstance(value, date):
-            ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()), day)
+            ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()), self.day)
         elif isinstance(value, bool):
             ws.write_boolean(r, c, value, fmt)
         elif isinstance(value, int | float):
             ws.write_number(r, c, value, fmt)
+        elif isinstance(value, Decimal):
+            ws.write_number(r, c, float(value), fmt)
         else:
             ws.write_string(r, c, str(value), fmt)
 
-    def sheet(name: str, headings: tuple[str, ...], widths: tuple[float, ...]) -> Any:
-        ws = wb.add_worksheet(name)
-        for c, (h, w) in enumerate(zip(headings, widths, strict=True)):
-            ws.write_string(0, c, h, head)
-            ws.set_column(c, c, w)
-        ws.freeze_panes(1, 0)
-        return ws
 
-    cases = sheet("Sager", CASE_HEADINGS, (9, 9, 7, 30, 34, 12, 12, 12, 12, 15, 30, 70, 13, 60))
-    lines = sheet("Linjer", LINE_HEADINGS, (9, 34, 12, 7, 36, 12, 12, 15, 70))
-    events = sheet("Tidslinje", EVENT_HEADINGS, (9, 34, 12, 7, 12, 12, 90))
-    lr = er = 1
-    for r, a in enumerate(accounts, start=1):
-        row: list[tuple[Any, Any]] = [
-            (a.priority, text),
-            (a.status, text),
-            (a.rule_id, text),
-            (a.rule_name, text),
-            (a.case_id, text),
-            (a.cpr, text),
-            (a.anchor_date, day),
-            (a.period_start, day),
-            (a.period_end, day),
-            (_money(a.amount), kr),
-            (", ".join(a.benefits), wrap),
-            (a.summary, wrap),
-            (a.anomaly_score, score),
-            (a.legal_basis, wrap),
-        ]
-        for c, (value, fmt) in enumerate(row):
-            put(cases, r, c, value, fmt)
+def _accounts(queue: pl.DataFrame) -> Iterator[dict[str, Any]]:
+    """Rows in priority order, one at a time (the queue is normally sorted already)."""
+    if queue.height and not queue["priority"].is_sorted():
+        queue = queue.sort("priority")
+    yield from queue.iter_rows(named=True)
+
+
+def write_xlsx(
+    queue: pl.DataFrame,
+    out: IO[bytes],
+    *,
+    capacity: int = 0,
+    totals: CaseListTotals | None = None,
+    max_rows: int = EXCEL_MAX_ROWS,
+) -> None:
+    """Stream the workbook of a queue (``cases.parquet`` as a DataFrame) into ``out``.
+
+    ``out`` is a seekable binary writer (a file opened by :mod:`kontrol.io`,
+    or a ``BytesIO``). ``max_rows`` is Excel's sheet limit; tests lower it.
+    """
+    several = cases_per_person(queue)
+    if totals is None:
+        totals = case_list_totals(queue, capacity, several=several)
+    book = _Book(out, _created(queue))
+    text, day, kr, wrap = book.text, book.day, book.kr, book.wrap
+    cases = _Sheets(book, "Sager", CASE_HEADINGS, CASE_WIDTHS, max_rows)
+    lines = _Sheets(book, "Linjer", LINE_HEADINGS, LINE_WIDTHS, max_rows)
+    events = _Sheets(book, "Tidslinje", EVENT_HEADINGS, EVENT_WIDTHS, max_rows)
+    for row in _accounts(queue):
+        a = case_account(row)
+        cases.append(
+            [
+                (a.priority, text),
+                (a.status, text),
+                (a.rule_id, text),
+                (a.rule_name, text),
+                (a.case_id, text),
+                (a.cpr, text),
+                (a.anchor_date, day),
+                (a.period_start, day),
+                (a.period_end, day),
+                (a.amount, kr),
+                (", ".join(a.benefits), wrap),
+                (a.summary, wrap),
+                (a.anomaly_score, book.score),
+                (a.legal_basis, wrap),
+                ("ja" if capacity and a.priority <= capacity else None, text),
+                (several.get(a.cpr), text),
+            ]
+        )
         for ln in a.lines:
-            for c, (value, fmt) in enumerate(
+            lines.append(
                 [
                     *_ids(a),
                     (ln.benefit, text),
                     (ln.period_start, day),
                     (ln.period_end, day),
-                    (_money(ln.amount), kr),
+                    (ln.amount, kr),
                     (ln.note, wrap),
                 ]
-            ):
-                put(lines, lr, c, value, fmt)
-            lr += 1
+            )
         for ev in a.timeline:
-            for c, (value, fmt) in enumerate(
-                [*_ids(a), (ev.when, day), (ev.until, day), (ev.text, wrap)]
-            ):
-                put(events, er, c, value, fmt)
-            er += 1
-    n = len(accounts)
-    cases.autofilter(0, 0, max(n, 1), len(CASE_HEADINGS) - 1)
-    lines.autofilter(0, 0, max(lr - 1, 1), len(LINE_HEADINGS) - 1)
-    events.autofilter(0, 0, max(er - 1, 1), len(EVENT_HEADINGS) - 1)
-    wb.close()
+            events.append([*_ids(a), (ev.when, day), (ev.until, day), (ev.text, wrap)])
+    for kind in (cases, lines, events):
+        kind.close()
+    _overview(book, totals, capacity, (cases, lines, events))
+    book.wb.close()
+
+
+def _overview(book: _Book, t: CaseListTotals, capacity: int, kinds: tuple[_Sheets, ...]) -> None:
+    ws = book.wb.add_worksheet("Overblik")
+    for c, (h, w) in enumerate(zip(OVERVIEW_HEADINGS, (52, 18, 100), strict=True)):
+        ws.write_string(0, c, h, book.head)
+        ws.set_column(c, c, w)
+    lower = "" if t.exact else " (mindst: evidensen viser kun en del af linjerne for nogle sager)"
+    rows: list[tuple[str, Any, Any, str]] = [
+        ("Sager", t.cases, book.text, "Alle sager i køen, én række hver på arket Sager."),
+        ("Personer", t.persons, book.text, ""),
+        (
+            "Personer med flere sager",
+            t.persons_with_several,
+            book.text,
+            f"{t.cases_of_such_persons} sager i alt;"
+            " kolonnen »Samme person: sager« på arket Sager.",
+        ),
+        (
+            "Beløb på spil, summen over sagerne (kr.)",
+            t.amount_at_stake,
+            book.kr,
+            "En udbetalingslinje, som flere regler markerer, tælles med i hver sag.",
+        ),
+        (
+            "Udbetalt på de markerede linjer, hver linje én gang (kr.)",
+            t.distinct_paid,
+            book.kr,
+            f"{t.distinct_lines} forskellige udbetalingslinjer{lower}.",
+        ),
+        ("Sager med afkortet evidens", t.truncated_cases, book.text, ""),
+        (
+            "Månedens arbejdsliste: sager",
+            t.worklist_cases,
+            book.text,
+            f"De første {capacity} sager efter prioritet (queue.capacity)."
+            if capacity
+            else "Ingen kapacitet sat (queue.capacity = 0).",
+        ),
+        ("Månedens arbejdsliste: beløb på spil (kr.)", t.worklist_amount, book.kr, ""),
+    ]
+    for kind in kinds:
+        if len(kind.sheets) > 1:
+            rows.append(
+                (
+                    f"Ark for {kind.name}",
+                    len(kind.sheets),
+                    book.text,
+                    "Fortsat over flere ark (Excel rummer 1.048.576 rækker pr. ark): "
+                    + ", ".join(kind.names),
+                )
+            )
+    for r, (label, value, fmt, note) in enumerate(rows, start=1):
+        book.put(ws, r, 0, label, book.text)
+        book.put(ws, r, 1, value, fmt)
+        book.put(ws, r, 2, note or None, book.wrap)
+
+
+def render_xlsx(
+    queue: pl.DataFrame, *, capacity: int = 0, totals: CaseListTotals | None = None
+) -> bytes:
+    """The workbook for a queue as bytes (the same bytes :func:`write_xlsx` streams)."""
+    buf = io.BytesIO()
+    write_xlsx(queue, buf, capacity=capacity, totals=totals)
     return buf.getvalue()
 
 
 def _ids(a: CaseAccount) -> list[tuple[Any, Any]]:
     return [(a.priority, None), (a.case_id, None), (a.cpr, None), (a.rule_id, None)]
-
-
-def _money(amount: Any) -> float | None:
-    return None if amount is None else float(amount)
-
-
-def write_xlsx(queue: Any, path: Path) -> None:
-    """Write :func:`render_xlsx` to ``path`` (the caller decides on atomic moves)."""
-    path.write_bytes(render_xlsx(queue))

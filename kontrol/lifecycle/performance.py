@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
+from kontrol import pages
 from kontrol.lifecycle.register import CONTROL_RULE_ID, FOUNDED
 
 
@@ -53,35 +53,21 @@ def _empty() -> dict[str, Any]:
     }
 
 
-def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
 def render_html(performance: dict[str, Any], run_id: str) -> str:
-    """A small static page (no external assets, no cpr)."""
-    base = performance["base_rate"]
-    lines = []
+    """A small static page (no external assets, no cpr), from ``performance.html.j2``."""
     entries = [*performance["rules"].items(), ("control sample", performance["control_sample"])]
-    for rule, stats in entries:
-        lines.append(
-            "<tr>"
-            f"<th>{html.escape(rule)}</th><td>{stats['raised']}</td><td>{stats['closed']}</td>"
-            f"<td>{stats['founded']}</td><td>{_rate(stats['hit_rate'])}</td>"
-            f"<td>{_rate(base)}</td><td>{stats['repayment_dkk']}</td>"
-            f"<td>{stats['future_saving_dkk']}</td></tr>"
+    rows = [
+        (
+            rule,
+            {
+                **stats,
+                "repayment_dkk": Decimal(stats["repayment_dkk"]),
+                "future_saving_dkk": Decimal(stats["future_saving_dkk"]),
+            },
         )
-    rows = "\n".join(lines)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>kontrol: rule performance</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #999;padding:4px 8px;text-align:right}}</style></head>
-<body><h1>Rule performance</h1>
-<p>Run {html.escape(run_id)}. From the case register: every case published so far and the
-outcomes imported from the case system. Hit rate = share founded among closed cases; the
-base rate is the control sample's (recipients with no rule hit).</p>
-<table><thead><tr><th>rule</th><th>raised</th><th>closed</th><th>founded</th>
-<th>hit rate</th><th>base rate</th><th>repayment DKK</th><th>future saving DKK</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table></body></html>
-"""
+        for rule, stats in entries
+    ]
+    base_rate = performance["base_rate"]
+    return pages.render(
+        "performance.html.j2", lang="en", run_id=run_id, rows=rows, base_rate=base_rate
+    )

@@ -29,10 +29,11 @@ recovered by subtraction from the total. No cpr appears in the output.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import polars as pl
+
+from kontrol import pages
 
 #: EU and EEA member states plus Switzerland (free movement), ISO alpha-2;
 #: Denmark is its own group.
@@ -235,37 +236,6 @@ _COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "<td class='s'>suppressed</td>"
-    if isinstance(value, float):
-        return f"<td>{value:.3f}</td>"
-    if isinstance(value, int):
-        return f"<td>{value:,}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
-
-
 def render_fairness_html(report: dict[str, Any]) -> str:
     """A static, self-contained HTML page of the report (no scripts, no external assets)."""
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>kontrol fairness report</title><style>",
-        "body{font-family:sans-serif;margin:2em;max-width:70em}",
-        "table{border-collapse:collapse;margin-bottom:2em}",
-        "td,th{border:1px solid #999;padding:.3em .6em;text-align:right}",
-        "td:first-child,th:first-child{text-align:left}.s{color:#777;font-style:italic}",
-        "</style></head><body><h1>Fairness report</h1>",
-        f"<p>{html.escape(str(report['about']))}</p>",
-        f"<p>Recipients: {report['recipients']:,}. Cases: {report['cases']:,}. "
-        f"Top of the queue: the first {report['top_cases']:,} cases "
-        f"({report['top_share'] * 100:.0f} %).</p>",
-    ]
-    for attribute, rows in report["attributes"].items():
-        parts.append(f"<h2>{html.escape(attribute)}</h2><table><tr>")
-        parts.extend(f"<th>{html.escape(title)}</th>" for _, title in _COLUMNS)
-        parts.append("</tr>")
-        for row in rows:
-            parts.append("<tr>" + "".join(_cell(row[key]) for key, _ in _COLUMNS) + "</tr>")
-        parts.append("</table>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    return pages.render("fairness.html.j2", lang="en", report=report, columns=_COLUMNS)

@@ -164,3 +164,25 @@ def tiny_queue() -> pl.DataFrame:
         ),
     ]
     return pl.DataFrame(rows, schema=QUEUE_SCHEMA)
+
+
+def grow_queue(base: pl.DataFrame, n: int, *, shared_every: int = 4) -> pl.DataFrame:
+    """``n`` cases made from ``base``'s rows, priorities 1..n; every ``shared_every``-th
+    case belongs to the same person as the case before it (a person with two cases)."""
+    base = base.sort("priority")
+    i = pl.int_range(0, n, eager=True).alias("i")
+    person = pl.when(i % shared_every == 1).then(i - 1).otherwise(i)
+    frame = pl.DataFrame(i).with_columns(
+        (pl.col("i") % base.height).alias("b"),
+        pl.format("v{}", pl.col("i").cast(pl.String).str.zfill(11)).alias("case_id"),
+        pl.format("99{}", person.cast(pl.String).str.zfill(8)).alias("cpr"),
+        (pl.col("i") + 1).cast(pl.Int32).alias("priority"),
+    )
+    rows = base.drop("case_id", "cpr", "priority").with_row_index("b")
+    out = frame.join(rows.with_columns(pl.col("b").cast(pl.Int64)), on="b", how="left")
+    return out.sort("i").select(base.columns)
+
+
+@pytest.fixture
+def grown(fixture_queue: pl.DataFrame) -> Any:
+    return lambda n, **kw: grow_queue(fixture_queue, n, **kw)

@@ -9,16 +9,7 @@ from decimal import Decimal
 import polars as pl
 
 from kontrol.caselist import case_accounts
-from kontrol.caselist.account import fmt_date, fmt_dkk, fmt_number
-
-
-def test_danish_number_and_date_formatting() -> None:
-    assert fmt_dkk(Decimal("132728.00")) == "132.728,00 kr."
-    assert fmt_dkk(Decimal("0.05")) == "0,05 kr."
-    assert fmt_dkk(Decimal("-1234567.891")) == "-1.234.567,89 kr."
-    assert fmt_dkk(None) == "–"
-    assert fmt_number(Decimal("999"), 0) == "999"
-    assert fmt_date(date(2026, 2, 20)) == "20.02.2026"
+from kontrol.pages.formatting import fmt_dkk
 
 
 def test_tiny_queue_summaries(tiny_queue: pl.DataFrame) -> None:

@@ -1,4 +1,4 @@
-"""cases.xlsx: Danish headings, priority order, kroner cells, dates, determinism."""
+"""cases.xlsx: Danish headings, priority order, kroner cells, dates, determinism, row limit."""
 
 from __future__ import annotations
 
@@ -10,36 +10,65 @@ from pathlib import Path
 import polars as pl
 from openpyxl import Workbook, load_workbook
 
+from kontrol import io as kio
 from kontrol.caselist import render_xlsx, write_xlsx
-from kontrol.caselist.workbook import CASE_HEADINGS, KR_FORMAT
+from kontrol.caselist.workbook import KR_FORMAT
+
+#: The headings as a caseworker reads them, spelled out (not taken from the code).
+SAGER = [
+    "Prioritet",
+    "Status",
+    "Regel",
+    "Regelnavn",
+    "Sags-id",
+    "CPR-nr.",
+    "Skæringsdato",
+    "Periode fra",
+    "Periode til",
+    "Beløb (kr.)",
+    "Ydelser",
+    "Resumé",
+    "Anomali-score",
+    "Hjemmel",
+    "Månedens arbejdsliste",
+    "Samme person: sager",
+]
+LINJER = [
+    "Prioritet",
+    "Sags-id",
+    "CPR-nr.",
+    "Regel",
+    "Ydelse",
+    "Periode fra",
+    "Periode til",
+    "Beløb (kr.)",
+    "Bemærkning",
+]
+TIDSLINJE = ["Prioritet", "Sags-id", "CPR-nr.", "Regel", "Dato", "Til", "Hændelse"]
+OVERBLIK = ["Opgørelse", "Værdi", "Forklaring"]
 
 
 def _book(data: bytes) -> Workbook:
     return load_workbook(io.BytesIO(data))
 
 
-def test_workbook_lists_the_queue_in_priority_order(fixture_queue: pl.DataFrame) -> None:
+def _headings(book: Workbook, sheet: str) -> list[object]:
+    return [c.value for c in book[sheet][1]]
+
+
+def test_headings_are_the_expected_danish_text(fixture_queue: pl.DataFrame) -> None:
     book = _book(render_xlsx(fixture_queue))
-    assert book.sheetnames == ["Sager", "Linjer", "Tidslinje"]
+    assert book.sheetnames == ["Sager", "Linjer", "Tidslinje", "Overblik"]
+    assert _headings(book, "Sager") == SAGER
+    assert _headings(book, "Linjer") == LINJER
+    assert _headings(book, "Tidslinje") == TIDSLINJE
+    assert _headings(book, "Overblik") == OVERBLIK
+
+
+def test_workbook_lists_the_queue_in_priority_order(fixture_queue: pl.DataFrame) -> None:
+    book = _book(render_xlsx(fixture_queue, capacity=5))
     ws = book["Sager"]
-    headings = [c.value for c in ws[1]]
-    assert headings == list(CASE_HEADINGS)
-    for needed in (
-        "Prioritet",
-        "Regel",
-        "Sags-id",
-        "CPR-nr.",
-        "Periode fra",
-        "Periode til",
-        "Beløb (kr.)",
-        "Ydelser",
-        "Resumé",
-        "Hjemmel",
-        "Anomali-score",
-        "Status",
-    ):
-        assert needed in headings
-    col = {h: i for i, h in enumerate(headings)}
+    col = {h: i for i, h in enumerate(SAGER)}
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == fixture_queue.height
     assert [r[col["Prioritet"]] for r in rows] == list(range(1, fixture_queue.height + 1))
@@ -50,23 +79,28 @@ def test_workbook_lists_the_queue_in_priority_order(fixture_queue: pl.DataFrame)
         assert r[col["Periode fra"]] == datetime.combine(q["period_start"], datetime.min.time())
         assert Decimal(str(r[col["Beløb (kr.)"]])) == q["amount_at_stake_dkk"]
         assert r[col["Status"]] == "ny"
+        assert r[col["Månedens arbejdsliste"]] == ("ja" if q["priority"] <= 5 else None)
     amount = ws.cell(row=2, column=col["Beløb (kr.)"] + 1)
     assert amount.data_type == "n" and isinstance(amount.value, float)
     assert amount.number_format == KR_FORMAT
     assert ws.cell(row=2, column=col["Periode fra"] + 1).number_format == "dd.mm.yyyy"
     assert ws.cell(row=2, column=col["CPR-nr."] + 1).data_type == "s"
     lines = book["Linjer"]
-    assert [c.value for c in lines[1]][:3] == ["Prioritet", "Sags-id", "CPR-nr."]
     assert lines.max_row - 1 > fixture_queue.height
     assert lines.cell(row=2, column=8).number_format == KR_FORMAT
+    overview = {r[0]: r[1] for r in book["Overblik"].iter_rows(min_row=2, values_only=True)}
+    assert overview["Sager"] == fixture_queue.height
+    assert overview["Månedens arbejdsliste: sager"] == 5
+    total = fixture_queue["amount_at_stake_dkk"].sum()
+    assert Decimal(str(overview["Beløb på spil, summen over sagerne (kr.)"])) == total
 
 
 def test_workbook_is_byte_identical_for_the_same_queue(
     fixture_queue: pl.DataFrame, tmp_path: Path
 ) -> None:
     first = render_xlsx(fixture_queue)
-    write_xlsx(fixture_queue, tmp_path / "cases.xlsx")
-    assert (tmp_path / "cases.xlsx").read_bytes() == first
+    kio.write_stream(tmp_path / "cases.xlsx", lambda out: write_xlsx(fixture_queue, out))
+    assert (tmp_path / "cases.xlsx").read_bytes() == first == render_xlsx(fixture_queue)
     assert _book(first).properties.created == datetime(2026, 10, 31)
 
 
@@ -79,3 +113,24 @@ def test_workbook_of_an_empty_queue_and_the_status_column(tiny_queue: pl.DataFra
     ws = _book(render_xlsx(with_status))["Sager"]
     assert [ws.cell(row=r, column=2).value for r in (2, 3, 4)] == ["fortsat", "ny", "ny"]
     assert ws.cell(row=3, column=10).value == 1234567.89
+
+
+def test_a_sheet_over_the_row_limit_continues_on_a_new_sheet(tiny_queue: pl.DataFrame) -> None:
+    """Excel's limit, scaled down: every row lands on some sheet, none beyond the limit."""
+    buf = io.BytesIO()
+    write_xlsx(tiny_queue, buf, max_rows=3)  # heading + 2 data rows per sheet
+    book = _book(buf.getvalue())
+    cases = [n for n in book.sheetnames if n.startswith("Sager")]
+    assert cases == ["Sager", "Sager (2)"]
+    lines = [n for n in book.sheetnames if n.startswith("Linjer")]
+    assert len(lines) == 13  # 16 + 9 + 1 lines = 26 rows, 2 per sheet
+    seen = []
+    for name in cases:
+        ws = book[name]
+        assert ws.max_row <= 3 and _headings(book, name) == SAGER
+        seen += [r[0] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert seen == [1, 2, 3]
+    n_lines = sum(book[n].max_row - 1 for n in lines)
+    assert n_lines == 26
+    notes = [r[2] for r in book["Overblik"].iter_rows(min_row=2, values_only=True)]
+    assert any(n and "Sager, Sager (2)" in n for n in notes)

@@ -97,7 +97,9 @@ def test_html_is_static_and_has_no_cpr(town_report: tuple) -> None:  # type: ign
     report, queue, _ = town_report
     page = render_fairness_html(report)
     assert page.startswith("<!DOCTYPE html>")
-    assert "<script" not in page and "http" not in page and "src=" not in page
+    assert "<script" not in page and "src=" not in page
+    assert not re.search(r"https?://", page)  # no external asset or link
+    assert "Content-Security-Policy\" content=\"default-src 'none';" in page
     assert not re.search(r"\b\d{10}\b", page)
     assert not set(queue["cpr"]) & set(re.findall(r"\d+", page))
     assert "suppressed" in page or all(
