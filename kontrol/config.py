@@ -61,6 +61,10 @@ class CaseListConfig(BaseModel):
     #: Rows of the compact table; beyond it the page says where the cases are
     #: (``cases.xlsx`` and ``cases.parquet`` hold every case).
     max_compact_rows: int = Field(default=50_000, ge=0)
+    #: ``cases.xlsx`` lists every case on ``Sager``; the sheets of flagged lines
+    #: and register events cover the first this many cases by priority (the
+    #: workbook's ``Overblik`` says so; every case's lines are in ``cases.parquet``).
+    xlsx_detail_cases: int = Field(default=10_000, ge=0)
 
 
 #: Sections that only shape how the queue is presented: they are recorded in

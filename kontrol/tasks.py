@@ -477,7 +477,13 @@ def _write_case_list(run: RunSpec, run_id: str) -> None:
     io.write_text(page, run.work_dir / CASES_HTML_FILE)
     io.write_stream(
         run.work_dir / CASES_XLSX_FILE,
-        lambda out: caselist.write_xlsx(queue, out, capacity=capacity, totals=totals),
+        lambda out: caselist.write_xlsx(
+            queue,
+            out,
+            capacity=capacity,
+            totals=totals,
+            detail_cases=run.config.caselist.xlsx_detail_cases,
+        ),
     )
 
 

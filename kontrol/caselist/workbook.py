@@ -13,6 +13,12 @@ temporary files), and cases are read from the queue one at a time, so memory
 does not grow with the number of cases. The finished workbook is streamed
 into the binary writer the caller gives (see :func:`kontrol.io.write_stream`).
 
+**Detail sheets at volume.** ``Sager`` holds every case. ``Linjer`` and
+``Tidslinje`` hold the lines and events of the first ``detail_cases`` cases
+by priority (``caselist.xlsx_detail_cases``, default 10,000): they are about
+nine tenths of the cells, and writing a cell costs the same whoever reads
+it. ``Overblik`` states the cut; every case's lines stay in ``cases.parquet``.
+
 **Excel's row limit.** A sheet holds at most 1,048,576 rows. A sheet that
 would hold more continues on a new sheet of the same kind (``Sager (2)``,
 ``Linjer (2)``, ...), each with its headings; nothing is cut and no sheet is
@@ -39,6 +45,7 @@ DATE_FORMAT = "dd.mm.yyyy"
 FALLBACK_CREATED = datetime(2000, 1, 1)
 #: Excel's limit, headings included.
 EXCEL_MAX_ROWS = 1_048_576
+DEFAULT_DETAIL_CASES = 10_000
 
 CASE_HEADINGS = (
     "Prioritet",
@@ -186,12 +193,14 @@ def write_xlsx(
     *,
     capacity: int = 0,
     totals: CaseListTotals | None = None,
+    detail_cases: int | None = DEFAULT_DETAIL_CASES,
     max_rows: int = EXCEL_MAX_ROWS,
 ) -> None:
     """Stream the workbook of a queue (``cases.parquet`` as a DataFrame) into ``out``.
 
     ``out`` is a seekable binary writer (a file opened by :mod:`kontrol.io`,
-    or a ``BytesIO``). ``max_rows`` is Excel's sheet limit; tests lower it.
+    or a ``BytesIO``). ``detail_cases`` caps the cases on the detail sheets
+    (None: every case). ``max_rows`` is Excel's sheet limit; tests lower it.
     """
     several = cases_per_person(queue)
     if totals is None:
@@ -201,6 +210,7 @@ def write_xlsx(
     cases = _Sheets(book, "Sager", CASE_HEADINGS, CASE_WIDTHS, max_rows)
     lines = _Sheets(book, "Linjer", LINE_HEADINGS, LINE_WIDTHS, max_rows)
     events = _Sheets(book, "Tidslinje", EVENT_HEADINGS, EVENT_WIDTHS, max_rows)
+    detailed = 0
     for row in _accounts(queue):
         a = case_account(row)
         cases.append(
@@ -223,6 +233,9 @@ def write_xlsx(
                 (several.get(a.cpr), text),
             ]
         )
+        if detail_cases is not None and detailed >= detail_cases:
+            continue
+        detailed += 1
         for ln in a.lines:
             lines.append(
                 [
@@ -238,11 +251,13 @@ def write_xlsx(
             events.append([*_ids(a), (ev.when, day), (ev.until, day), (ev.text, wrap)])
     for kind in (cases, lines, events):
         kind.close()
-    _overview(book, totals, capacity, (cases, lines, events))
+    _overview(book, totals, capacity, (cases, lines, events), detailed)
     book.wb.close()
 
 
-def _overview(book: _Book, t: CaseListTotals, capacity: int, kinds: tuple[_Sheets, ...]) -> None:
+def _overview(
+    book: _Book, t: CaseListTotals, capacity: int, kinds: tuple[_Sheets, ...], detailed: int
+) -> None:
     ws = book.wb.add_worksheet("Overblik")
     for c, (h, w) in enumerate(zip(OVERVIEW_HEADINGS, (52, 18, 100), strict=True)):
         ws.write_string(0, c, h, book.head)
@@ -280,6 +295,16 @@ def _overview(book: _Book, t: CaseListTotals, capacity: int, kinds: tuple[_Sheet
             else "Ingen kapacitet sat (queue.capacity = 0).",
         ),
         ("Månedens arbejdsliste: beløb på spil (kr.)", t.worklist_amount, book.kr, ""),
+        (
+            "Sager med linjer og tidslinje i arkene Linjer og Tidslinje",
+            detailed,
+            book.text,
+            "Alle sager."
+            if detailed == t.cases
+            else f"De første {detailed} sager efter prioritet (caselist.xlsx_detail_cases);"
+            " de øvrige sagers linjer står i evidensen i cases.parquet, og deres resumé på"
+            " arket Sager.",
+        ),
     ]
     for kind in kinds:
         if len(kind.sheets) > 1:
@@ -299,11 +324,15 @@ def _overview(book: _Book, t: CaseListTotals, capacity: int, kinds: tuple[_Sheet
 
 
 def render_xlsx(
-    queue: pl.DataFrame, *, capacity: int = 0, totals: CaseListTotals | None = None
+    queue: pl.DataFrame,
+    *,
+    capacity: int = 0,
+    totals: CaseListTotals | None = None,
+    detail_cases: int | None = DEFAULT_DETAIL_CASES,
 ) -> bytes:
     """The workbook for a queue as bytes (the same bytes :func:`write_xlsx` streams)."""
     buf = io.BytesIO()
-    write_xlsx(queue, buf, capacity=capacity, totals=totals)
+    write_xlsx(queue, buf, capacity=capacity, totals=totals, detail_cases=detail_cases)
     return buf.getvalue()
 
 

@@ -141,7 +141,7 @@ def test_worklist_compact_table_and_persons_in_a_browser(
     page.goto(path.as_uri())
 
     full = page.locator("tbody.case:visible")
-    compact = page.locator("#compact tbody tr:visible")
+    compact = page.locator("#compact li:visible")
     assert full.count() == 50 and compact.count() == 200
     assert page.locator("#count").inner_text().startswith("Viser 250 af 250 sager")
     assert "50 sager vises ikke på denne side" in page.locator("#rest").inner_text()

@@ -113,7 +113,7 @@ def test_accounts_cap_compact_table_and_the_rest_are_all_accounted_for(
     queue = grown(60)
     html = render_html(queue, {}, capacity=15, max_accounts=10, max_compact_rows=20)
     assert html.count('<tbody class="case') == 10
-    compact = re.findall(r'<tr data-rule="R\d+" data-status="ny" data-amount="\d+"', html)
+    compact = re.findall(r'<li data-rule="R\d+" data-status="ny" data-amount="\d+"', html)
     assert len(compact) == 20
     assert "30 sager vises ikke på denne side" in html
     assert "cases.xlsx" in html and "cases.parquet" in html
@@ -130,7 +130,7 @@ def test_the_page_budget_moves_cases_on_and_says_so(
     monkeypatch.setattr(page, "PAGE_BUDGET_BYTES", 24_000)
     html = render_html(queue, {}, max_accounts=1000)
     full = html.count('<tbody class="case')
-    compact = len(re.findall(r'<tr data-rule="R\d+"', html))
+    compact = len(re.findall(r'<li data-rule="R\d+"', html))
     assert 0 < full < 40 and compact > 0
     rest = 40 - full - compact
     assert rest > 0 and f"{rest} sager vises ikke på denne side" in html

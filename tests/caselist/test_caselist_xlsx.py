@@ -134,3 +134,14 @@ def test_a_sheet_over_the_row_limit_continues_on_a_new_sheet(tiny_queue: pl.Data
     assert n_lines == 26
     notes = [r[2] for r in book["Overblik"].iter_rows(min_row=2, values_only=True)]
     assert any(n and "Sager, Sager (2)" in n for n in notes)
+
+
+def test_detail_sheets_cover_the_first_cases_and_say_so(tiny_queue: pl.DataFrame) -> None:
+    book = _book(render_xlsx(tiny_queue, detail_cases=1))
+    assert book["Sager"].max_row - 1 == 3  # every case
+    assert {r[0] for r in book["Linjer"].iter_rows(min_row=2, values_only=True)} == {1}
+    overview = {r[0]: r for r in book["Overblik"].iter_rows(min_row=2, values_only=True)}
+    row = overview["Sager med linjer og tidslinje i arkene Linjer og Tidslinje"]
+    assert row[1] == 1 and "caselist.xlsx_detail_cases" in row[2]
+    full = _book(render_xlsx(tiny_queue, detail_cases=None))
+    assert full["Linjer"].max_row - 1 == 26

@@ -4,7 +4,7 @@
   var table=document.getElementById("cases");
   var bodies=Array.prototype.slice.call(table.querySelectorAll("tbody.case"));
   var compact=document.getElementById("compact");
-  var rows=compact?Array.prototype.slice.call(compact.tBodies[0].rows):[];
+  var rows=compact?Array.prototype.slice.call(compact.children):[];
   var ruleSel=document.getElementById("f-rule"), statusSel=document.getElementById("f-status");
   var minIn=document.getElementById("f-min"), maxIn=document.getElementById("f-max");
   var workBox=document.getElementById("f-work"), severalBox=document.getElementById("f-several");
