@@ -1,11 +1,12 @@
-"""Danish words and number/date formatting for what caseworkers read.
+"""Danish words and number/date/money formatting: the one place for every page and workbook.
 
 One leaf module (it imports only the benefit table) because two layers need
 it: each rule's Danish account (``kontrol/rules/rNN_*.py``) and the case list
 (:mod:`kontrol.caselist`). Keeping it out of :mod:`kontrol.caselist` lets a
 rule module import it without importing the case list, which itself imports
-the rule catalogue. Money stays :class:`~decimal.Decimal`; formatting to
-``132.728,00 kr.`` happens here, at the edge.
+the rule catalogue. The HTML pages (:mod:`kontrol.pages`, as template
+filters) and ``cases.xlsx`` use it too. Money stays :class:`~decimal.Decimal`;
+formatting to ``132.728,00 kr.`` happens here, at the edge.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from babel.numbers import format_decimal
+
 from kontrol.benefits import DEFAULT_BENEFITS
+
+#: Numbers as in Denmark: ``1.234.567,89``.
+LOCALE = "da_DK"
+#: Shown for a missing amount, date or score.
+MISSING = "–"
 
 BENEFIT_NAMES_DA: dict[str, str] = {b.code: b.name_da for b in DEFAULT_BENEFITS}
 
@@ -72,36 +80,37 @@ EVENTS_DA: dict[str, str] = {
 }
 
 
-def _group3(digits: str) -> str:
-    groups = []
-    while len(digits) > 3:
-        groups.append(digits[-3:])
-        digits = digits[:-3]
-    groups.append(digits)
-    return ".".join(reversed(groups))
+def _decimal(value: Decimal | float | int) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def fmt_number(value: Decimal | float | int, decimals: int = 2) -> str:
-    """Danish digits: ``132728.5`` -> ``132.728,50`` (exact for a Decimal)."""
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
-    q = d.quantize(Decimal(1).scaleb(-decimals)) if decimals else d.quantize(Decimal(1))
-    sign = "-" if q < 0 else ""
-    text = f"{abs(q):f}"
-    whole, _, frac = text.partition(".")
-    return f"{sign}{_group3(whole)}" + (f",{frac}" if decimals else "")
+    """Danish digits, ``da_DK`` through Babel: ``132728.5`` -> ``132.728,50``.
+
+    Exact for a Decimal (rounded half to even at the shown decimals, as
+    ``Decimal.quantize``); a float goes through ``str`` first, so ``0.1`` is ``0,10``.
+    """
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(_decimal(value), format=pattern, locale=LOCALE)
+
+
+def fmt_int(value: int) -> str:
+    """``1234567`` -> ``1.234.567``."""
+    return fmt_number(value, 0)
 
 
 def fmt_dkk(value: Decimal | None) -> str:
-    """``132.728,00 kr.``; ``–`` for a missing amount."""
-    return "–" if value is None else f"{fmt_number(value)} kr."
+    """``132.728,00 kr.`` (an ordinary space before ``kr.``); ``–`` for a missing amount."""
+    return MISSING if value is None else f"{fmt_number(value)} kr."
 
 
 def fmt_date(value: date | None) -> str:
     """``20.02.2026``; ``–`` for a missing date."""
-    return "–" if value is None else value.strftime("%d.%m.%Y")
+    return MISSING if value is None else value.strftime("%d.%m.%Y")
 
 
 def fmt_period(start: date | None, end: date | None) -> str:
+    """``01.03.2026–31.10.2026``."""
     return f"{fmt_date(start)}–{fmt_date(end)}"
 
 
@@ -111,7 +120,13 @@ def fmt_month(value: date) -> str:
 
 
 def fmt_score(value: float | None) -> str:
-    return "–" if value is None else fmt_number(Decimal(str(round(value, 2))), 2)
+    """An anomaly score to two decimals, ``0,87``; ``–`` when not scored."""
+    return MISSING if value is None else fmt_number(Decimal(str(round(value, 2))), 2)
+
+
+def fmt_share(value: float | None, decimals: int = 1) -> str:
+    """``0.1234`` -> ``12,3 %``; ``–`` for none."""
+    return MISSING if value is None else f"{fmt_number(_decimal(value) * 100, decimals)} %"
 
 
 def benefit_da(code: str) -> str:

@@ -38,6 +38,7 @@ from markupsafe import Markup
 from kontrol import pages
 from kontrol.caselist.account import DEFAULT_STATUS, STATUS_DA, case_account
 from kontrol.caselist.totals import CaseListTotals, case_list_totals, cases_per_person
+from kontrol.rules import CATALOGUE
 
 #: The page is always smaller than this (the issue's bound: under 10 MB).
 PAGE_LIMIT_BYTES = 10_000_000
@@ -218,6 +219,5 @@ def render_html(
 
 
 def _rule_names(ordered: pl.DataFrame) -> dict[str, str]:
-    from kontrol.caselist.account import RULE_NAMES_DA
-
-    return {str(r): RULE_NAMES_DA.get(str(r), str(r)) for r in ordered["rule_id"].unique()}
+    names = {spec.rule_id: spec.name_da for spec in CATALOGUE}
+    return {str(r): names.get(str(r), str(r)) for r in ordered["rule_id"].unique()}

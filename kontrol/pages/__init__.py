@@ -10,7 +10,7 @@ Autoescaping is on for every template; a value reaches the page unescaped
 only if code marks it :class:`markupsafe.Markup` explicitly. Danish number,
 money and date formatting is registered as filters (``dkk``, ``number``,
 ``count``, ``da_date``, ``period``, ``score``, ``share``) from
-:mod:`kontrol.pages.formatting`, the one place it is defined.
+:mod:`kontrol.danish`, the one place it is defined.
 
 The output of :func:`render` depends only on its arguments: templates hold no
 clock, no random value and iterate only over sequences they are given.
@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
-from kontrol.pages import formatting
+from kontrol import danish
 
 #: ``default-src 'none'``: no request leaves the page, not even for a favicon,
 #: and no script runs unless the page has its own inline one (:data:`CSP_SCRIPT`).
@@ -49,14 +49,14 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters.update(
-        dkk=formatting.fmt_dkk,
-        number=formatting.fmt_number,
-        count=formatting.fmt_int,
-        da_date=formatting.fmt_date,
-        period=formatting.fmt_period,
-        score=formatting.fmt_score,
-        share=formatting.fmt_share,
-        month=formatting.fmt_month,
+        dkk=danish.fmt_dkk,
+        number=danish.fmt_number,
+        count=danish.fmt_int,
+        da_date=danish.fmt_date,
+        period=danish.fmt_period,
+        score=danish.fmt_score,
+        share=danish.fmt_share,
+        month=danish.fmt_month,
     )
     env.globals["csp"] = Markup(CSP)
     env.globals["csp_script"] = Markup(CSP_SCRIPT)
@@ -72,4 +72,4 @@ def render(name: str, **context: Any) -> str:
     return template(name).render(**context)
 
 
-__all__ = ["CSP", "CSP_SCRIPT", "environment", "formatting", "render", "template"]
+__all__ = ["CSP", "CSP_SCRIPT", "environment", "render", "template"]

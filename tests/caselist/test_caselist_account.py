@@ -9,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 
 from kontrol.caselist import case_accounts
-from kontrol.pages.formatting import fmt_dkk
+from kontrol.danish import fmt_dkk
 
 
 def test_tiny_queue_summaries(tiny_queue: pl.DataFrame) -> None:

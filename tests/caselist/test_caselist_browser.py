@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from kontrol.caselist import render_html
-from kontrol.pages.formatting import fmt_dkk
+from kontrol.danish import fmt_dkk
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

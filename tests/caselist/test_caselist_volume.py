@@ -95,13 +95,20 @@ def test_shortened_evidence_makes_the_total_a_lower_bound() -> None:
     )
 
 
-def test_page_shows_persons_together_and_both_totals(overlapping: pl.DataFrame) -> None:
-    html = render_html(overlapping, {}, capacity=2)
+def test_page_shows_persons_together_and_both_totals(fixture_queue: pl.DataFrame) -> None:
+    queue = fixture_queue.sort("priority")
+    first = queue["cpr"][0]
+    queue = queue.with_columns(  # the person of case 1 also has cases 5 and 9
+        pl.when(pl.col("priority").is_in([5, 9])).then(pl.lit(first)).otherwise("cpr").alias("cpr")
+    )
+    html = render_html(queue, {}, capacity=2)
     order = re.findall(r'<tbody class="case[^"]*" data-order="\d+" data-priority="(\d+)"', html)
-    assert order == ["1", "3", "4", "2", "5"]  # P's cases follow P's first case
+    assert order[:5] == ["1", "5", "9", "2", "3"]  # the person's cases follow its first case
     assert html.count("samme person: 3 sager") == 2 * 3  # list row and account, per case
-    assert html.count("samme person: 2 sager") == 2 * 2
-    assert "702,60 kr." in html and "700,60 kr." in html
+    assert "(prioritet 1, 5, 9)" in html
+    totals = case_list_totals(queue, 2)
+    assert totals.persons == queue.height - 2 and totals.persons_with_several == 1
+    assert _dkk(totals.amount_at_stake) in html and _dkk(totals.distinct_paid) in html
     assert "Udbetalt på de markerede linjer, hver linje én gang" in html
     assert html.count('data-work="1"') == 2
     assert "Månedens arbejdsliste" in html
@@ -148,6 +155,6 @@ def test_presentation_settings_do_not_change_the_run_id() -> None:
 
 
 def _dkk(value: Any) -> str:
-    from kontrol.pages.formatting import fmt_dkk
+    from kontrol.danish import fmt_dkk
 
     return fmt_dkk(Decimal(str(value)))

@@ -13,8 +13,7 @@ import pytest
 from markupsafe import Markup
 
 from kontrol import pages
-from kontrol.lifecycle.performance import render_html as performance_html
-from kontrol.pages.formatting import (
+from kontrol.danish import (
     fmt_date,
     fmt_dkk,
     fmt_int,
@@ -25,6 +24,7 @@ from kontrol.pages.formatting import (
     fmt_share,
     join_da,
 )
+from kontrol.lifecycle.performance import render_html as performance_html
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "kontrol" / "pages" / "templates"
