@@ -88,16 +88,32 @@ def _status(raw: Any) -> str:
     return STATUS_DA.get(str(raw), str(raw)) if raw else DEFAULT_STATUS
 
 
+#: The columns of a compact row (and of the display order's frame).
+NARROW_COLUMNS = (
+    "priority",
+    "status",
+    "rule_id",
+    "cpr",
+    "period_start",
+    "period_end",
+    "amount_at_stake_dkk",
+)
+
+
 def display_order(queue: pl.DataFrame) -> pl.DataFrame:
-    """The queue in display order, with ``_order``, ``_first`` and ``_persons_cases``.
+    """The shown columns in display order, with ``_row`` (the queue's row),
+    ``_order``, ``_first`` and ``_person_cases``.
 
     Priority order, except that each person's cases follow the person's
     first (best-priority) case: sorted by (the person's first priority, priority).
     """
     if "status" not in queue.columns:
         queue = queue.with_columns(pl.lit(None, pl.String).alias("status"))
+    # narrow first: the sort never copies the evidence, only the columns shown
     return (
-        queue.with_columns(
+        queue.select(*NARROW_COLUMNS)
+        .with_row_index("_row")
+        .with_columns(
             pl.col("priority").min().over("cpr").alias("_first"),
             pl.len().over("cpr").cast(pl.Int64).alias("_person_cases"),
         )
@@ -138,15 +154,16 @@ def render_html(
     full: list[Markup] = []
     used = 0
     head = ordered.head(max(max_accounts, 0))
-    for row in head.iter_rows(named=True):
+    source = queue[head["_row"]]  # the full rows (with evidence) of these cases only
+    for order, row in zip(head.iter_rows(named=True), source.iter_rows(named=True), strict=True):
         account = case_account(row)
         ctx = _CaseContext(
-            order=row["_order"],
+            order=order["_order"],
             ore=_ore(account.amount),
             score="" if account.anomaly_score is None else repr(account.anomaly_score),
             work=bool(capacity) and account.priority <= capacity,
-            person_cases=row["_person_cases"],
-            follows=row["_person_cases"] > 1 and row["priority"] != row["_first"],
+            person_cases=order["_person_cases"],
+            follows=order["_person_cases"] > 1 and order["priority"] != order["_first"],
             siblings=tuple(siblings.get(account.cpr, ())),
         )
         html = rows.case(account, n, ctx)  # type: ignore[attr-defined]
@@ -158,14 +175,7 @@ def render_html(
 
     compact: list[Markup] = []
     tail = ordered.slice(len(full), max(max_compact_rows, 0)).select(
-        "priority",
-        "status",
-        "rule_id",
-        "cpr",
-        "period_start",
-        "period_end",
-        "amount_at_stake_dkk",
-        "_person_cases",
+        *NARROW_COLUMNS, "_person_cases"
     )
     for priority, status, rule_id, cpr, start, end, amount, person_cases in tail.iter_rows():
         html = rows.compact(  # type: ignore[attr-defined]
