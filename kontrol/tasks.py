@@ -57,7 +57,7 @@ from kontrol.lifecycle import store
 from kontrol.lifecycle.performance import render_html, rule_performance
 from kontrol.lifecycle.sample import draw_control_sample
 from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, resolve_all_parameters
-from kontrol.schema import ALL_EXTRACT_NAMES, EXTRACT_NAMES
+from kontrol.schema import ALL_EXTRACT_NAMES
 from kontrol.window import window_for
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ def delivery_status(
 
     Complete means: the delivering system's ``_SUCCESS`` marker is there
     (it writes it after the five files), or, when the marker is not required
-    and absent, all five files exist, each has a readable Parquet footer
+    and absent, all five files exist, each (and each optional register
+    present) has a readable Parquet footer
     (a writer writes the footer last, so a file still being written has
     none) and no file's size or modification time changes over
     ``settle_seconds``.
@@ -167,7 +168,9 @@ def delivery_status(
         return DeliveryStatus(True, f"{DELIVERY_MARKER} marker present")
     if require_marker:
         return DeliveryStatus(False, f"waiting for the {DELIVERY_MARKER} marker in {directory}")
-    files = [directory / f"{name}.parquet" for name in EXTRACT_NAMES]
+    # the five required files, and every optional register already there (CONTRACT.md
+    # 1b): one still being written must not be read half, nor taken as "not delivered"
+    files = [directory / f"{name}.parquet" for name in pipeline.delivered_extracts(directory)]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
         return DeliveryStatus(False, f"waiting for {', '.join(missing)} in {directory}")
@@ -181,7 +184,7 @@ def delivery_status(
     changed = [f.name for f, sig in zip(files, before, strict=True) if _signature(f) != sig]
     if changed:
         return DeliveryStatus(False, f"still being written: {', '.join(changed)}")
-    return DeliveryStatus(True, "all five files present, readable and unchanged")
+    return DeliveryStatus(True, f"all {len(files)} files present, readable and unchanged")
 
 
 def _signature(path: Path) -> tuple[int, int]:

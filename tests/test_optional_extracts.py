@@ -238,3 +238,20 @@ def test_delivered_optional_file_is_validated_and_in_the_manifest(tmp_path: Path
     assert "rules_not_evaluated" in report
     if not any("custody" in r.reads for r in CATALOGUE):  # no rule reads it: v1 cases
         assert cases_digest(pl.read_parquet(out / "cases.parquet")) == V1_CASES_SHA256
+
+
+def test_delivery_is_complete_only_when_optional_files_are_readable(tmp_path: Path) -> None:
+    from kontrol import tasks
+
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    for name in ALL_EXTRACT_NAMES:
+        shutil.copy(FIXTURE / f"{name}.parquet", delivery / f"{name}.parquet")
+    status = tasks.delivery_status(delivery, settle_seconds=0)
+    assert status.complete and "all 9 files" in status.reason
+    custody = (delivery / "custody.parquet").read_bytes()
+    (delivery / "custody.parquet").write_bytes(custody[: len(custody) // 2])
+    status = tasks.delivery_status(delivery, settle_seconds=0)
+    assert not status.complete and "custody.parquet" in status.reason
+    (delivery / "custody.parquet").unlink()  # not delivered at all: complete without it
+    assert tasks.delivery_status(delivery, settle_seconds=0).complete
