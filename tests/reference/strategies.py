@@ -31,6 +31,18 @@ about happen often:
 * income rows of 0, 1000.00, 1000.01, 1500.00, 1500.01 and more, from one or
   two employers.
 
+Random registers alone rarely line up what some rules need (a paid recipient
+who has died, a whole household abroad while the recipient stays), so each
+example also tells some *stories* on purpose (:data:`STORIES`): the hero's
+family emigrates, the hero moves in with a partner, a paid stranger
+emigrates, dies or disappears, income falls in months of income-tested help,
+several income-replacement benefits are paid at once. Their days come from
+the same grid, so they land on the same edges. With them every rule fires in
+at least 10 % of examples (measured by
+test_reference_selfcheck.py::test_strategies_fire_every_rule_often: R01 39,
+R02 93, R03 67, R04 52, R05 50, R06 64, R07 85 of 200; before the stories R03
+fired in 1 of 150 and R07 in 6).
+
 Rows are valid per kontrol.schema (no row defects; unique keys persons.cpr,
 (residence_events.cpr, event_date) and payments.payment_id) because the
 property under test is the rules' semantics, not the loader's.
@@ -100,6 +112,31 @@ INCOMES = tuple(
 )
 
 
+#: The stories an example may tell on purpose, beside its random parts: each
+#: is told independently (with probability 1/2, "family abroad" 3/4) and makes a rule likely to
+#: fire (test_reference_selfcheck.py checks that every rule fires in at least
+#: 10 % of examples; without them R03 fired in 1 of 150 and R07 in 6).
+#: "family abroad" and "partners at home" are about the *hero* (a paid parent);
+#: the three fates befall other persons where there are any, who are then paid.
+STORIES = (
+    "family abroad",  # the hero's household emigrates, the hero stays (R01)
+    "partners at home",  # the hero moves in with a spouse or co-parent (R05)
+    "emigrated",  # someone paid emigrates and stays abroad (R02)
+    "died",  # someone paid dies (R03)
+    "disappeared",  # someone paid disappears (R07)
+    "earnings",  # the hero has income-tested benefits and income in their months (R04)
+    "two benefits",  # the hero draws several income-replacement benefits (R06)
+)
+FATES = ("emigrated", "died", "disappeared")
+RESIDENCE_CODES = tuple(b.code for b in DEFAULT_BENEFITS if b.residence_required)
+STORY_CODES = {
+    "family abroad": RESIDENCE_CODES,
+    "partners at home": ("BOERNETILSKUD_ENLIG",),
+    "earnings": INCOME_TESTED_CODES,
+    "two benefits": INCOME_REPLACEMENT_CODES,
+}
+
+
 @dataclass(frozen=True)
 class Scenario:
     as_of: date
@@ -109,6 +146,7 @@ class Scenario:
     relations: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     income: list[dict[str, Any]]
+    stories: tuple[str, ...] = ()
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         return {
@@ -171,12 +209,14 @@ def eighteen_years_before(day: date) -> date:
 
 
 @st.composite
-def birth_dates(draw: st.DrawFn, grid: list[date], adult: bool) -> date:
-    kinds = (
-        ["adult", "adult", "adult", "turns18"]
-        if adult
-        else ["adult", "turns18", "turns18", "young", "young", "young", "leap"]
-    )
+def birth_dates(draw: st.DrawFn, grid: list[date], adult: bool, young: bool = False) -> date:
+    """An adult's, or a child's birth date; ``young`` makes most children minors."""
+    if adult:
+        kinds = ["adult", "adult", "adult", "turns18"]
+    elif young:
+        kinds = ["young", "young", "turns18", "leap"]
+    else:
+        kinds = ["adult", "turns18", "turns18", "young", "young", "young", "leap"]
     kind = draw(st.sampled_from(kinds))
     if kind == "adult":
         return draw(
@@ -225,9 +265,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         {LONG_AGO, *near_key, *draw(st.lists(st.sampled_from(full_grid), max_size=6, unique=True))}
     )
 
+    # "family abroad" is told more often (3 in 4): it needs the most to come together
+    tells = tuple(
+        story for story in STORIES if draw(st.integers(0, 3 if story == "family abroad" else 1))
+    )
+
     # --- persons: indices 0 and 1 are the parents of a family, the rest its children ---
     n = draw(st.integers(3, 6))
-    births = [draw(birth_dates(grid, adult=i < 2)) for i in range(n)]
+    births = [
+        draw(birth_dates(grid, adult=i < 2, young="family abroad" in tells)) for i in range(n)
+    ]
     cprs = [cpr_for(birth, 1001 + i) for i, birth in enumerate(births)]
     in_persons = [draw(st.booleans() | st.just(True) | st.just(True)) for _ in range(n)]
     persons = [
@@ -290,6 +337,70 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 }
             )
 
+    # The payees are drawn first so that the family moves, fates and cohabitations
+    # below often concern someone who is paid (otherwise most of them are idle).
+    payees = sorted({draw(parent) for _ in range(draw(st.integers(1, 3)))})
+    payee_or_anyone = st.sampled_from(payees) | st.sampled_from(payees) | person
+    cohabiting_payees: set[int] = set()
+
+    # the hero of the stories: a paid parent with children when there is one
+    def has_children(i: int) -> bool:
+        return any(r["cpr"] == cprs[i] and r["relation"] == "child" for r in relations)
+
+    parents = [p for p in payees if has_children(p)]
+    if not parents and "family abroad" in tells:  # a parent becomes the hero and is paid
+        parents = [i for i in range(n) if has_children(i)]
+    hero = draw(st.sampled_from(parents or payees))
+    # each told fate befalls a paid stranger to the family (so that it does not
+    # spoil the hero's stories): a new adult who has lived here since long ago
+    fated: dict[str, int] = {}
+    for fate in FATES:
+        if fate in tells:
+            fated[fate] = len(cprs)
+            birth = draw(birth_dates(grid, adult=True))
+            cprs.append(cpr_for(birth, 1001 + len(cprs)))
+            persons.append(
+                {
+                    "cpr": cprs[-1],
+                    "birth_date": birth,
+                    "sex": draw(st.sampled_from(["M", "K"])),
+                    "citizenship": draw(st.sampled_from(["DK", "DK", "SE"])),
+                    "municipality_code": 461,
+                }
+            )
+    payees = sorted({*payees, hero, *fated.values()})
+    if "family abroad" in tells:
+        # the hero's child relations often last (a minor child is in the household)
+        for r in relations:
+            if r["cpr"] == cprs[hero] and r["relation"] == "child" and draw(st.integers(0, 3)):
+                r["valid_from"] = births[cprs.index(r["related_cpr"])]
+                r["valid_to"] = None
+
+    def household_of(i: int) -> set[str]:
+        """The cprs related to person i: spouses, children and the children's other parents."""
+        related = {r["related_cpr"] for r in relations if r["cpr"] == cprs[i]}
+        children = {
+            r["related_cpr"] for r in relations if r["cpr"] == cprs[i] and r["relation"] == "child"
+        }
+        related |= {
+            r["cpr"] for r in relations if r["relation"] == "child" and r["related_cpr"] in children
+        }
+        related.discard(cprs[i])
+        return related
+
+    def partners_of(i: int) -> set[str]:
+        """Person i's spouses and the other parents of i's children (R05's partners)."""
+        spouses = {
+            r["related_cpr"] for r in relations if r["cpr"] == cprs[i] and r["relation"] == "spouse"
+        }
+        children = {
+            r["related_cpr"] for r in relations if r["cpr"] == cprs[i] and r["relation"] == "child"
+        }
+        parents = {
+            r["cpr"] for r in relations if r["relation"] == "child" and r["related_cpr"] in children
+        }
+        return (spouses | parents) - {cprs[i]}
+
     # --- residence events: {cpr: {event_date: event}} keeps (cpr, event_date) unique ---
     events: dict[str, dict[date, dict[str, Any]]] = {cpr: {} for cpr in cprs}
 
@@ -325,23 +436,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         for day in draw(st.lists(st.sampled_from(grid), max_size=4, unique=True)):
             put(i, day, draw(event_type))
     # family moves: the members related to a payee emigrate on one day, the payee stays
-    for _ in range(draw(st.sampled_from([0, 1, 1, 2, 2]))):
-        payee = draw(parent)
+    abroad = "family abroad" in tells
+    for k in range(draw(st.sampled_from([1, 1, 2] if abroad else [0, 0, 1]))):
+        payee = hero if abroad and k == 0 else draw(payee_or_anyone)
         start = window_start(as_of, window_months)
         day = draw(
             st.sampled_from([d for d in grid if d <= start])
             | st.sampled_from([d for d in grid if d <= as_of])
         )
-        related = {r["related_cpr"] for r in relations if r["cpr"] == cprs[payee]}
-        children = {
-            r["related_cpr"]
-            for r in relations
-            if r["cpr"] == cprs[payee] and r["relation"] == "child"
-        }
-        related |= {
-            r["cpr"] for r in relations if r["relation"] == "child" and r["related_cpr"] in children
-        }
-        related.discard(cprs[payee])
+        related = household_of(payee)
         stay_abroad = draw(st.sampled_from([True, True, True, False]))
         for member in sorted(related):
             moved = day + timedelta(days=draw(st.sampled_from([0, 0, 0, -1, 1])))
@@ -350,8 +453,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 for later in [d for d in by_day if d > moved]:
                     del by_day[later]
             put(cprs.index(member), moved, "emigrated")
-        if draw(st.sampled_from([True, True, True, False])):
+        if draw(st.sampled_from([True, True, True, False])):  # the payee stays here
             put(payee, LONG_AGO, "address")
+            if abroad and draw(st.sampled_from([True, True, True, False])):
+                for later in [d for d in events[cprs[payee]] if d > LONG_AGO]:
+                    del events[cprs[payee]][later]
     # cohabitation: two persons (often the parents) move to the same address on grid days
     for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
         a, b = draw(st.sampled_from([(0, 1), (1, 0)]) | st.tuples(person, person))
@@ -360,6 +466,41 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         day_b = draw(st.sampled_from([day_a, day_a + timedelta(days=1)]) | st.sampled_from(grid))
         put(a, day_a, "address", address)
         put(b, day_b, "address", address)
+    # partners at home: a payee and a spouse or co-parent move to one address
+    at_home = "partners at home" in tells
+    for _ in range(1 if at_home else draw(st.sampled_from([0, 0, 0, 1]))):
+        payee = hero if at_home else draw(payee_or_anyone)
+        partners = sorted(partners_of(payee))
+        if not partners:
+            continue
+        partner = cprs.index(draw(st.sampled_from(partners)))
+        address = draw(st.sampled_from(ADDRESSES))
+        early = [d for d in grid if d <= window_start(as_of, window_months)]
+        day = draw(st.sampled_from(early) | st.sampled_from(near_key) | st.sampled_from(grid))
+        moved = draw(st.sampled_from([day, day + timedelta(days=1)]))
+        if at_home and draw(st.booleans()):  # neither has moved out since
+            for i, since in ((payee, day), (partner, moved)):
+                for later in [d for d in events[cprs[i]] if d > since]:
+                    del events[cprs[i]][later]
+        put(payee, day, "address", address)
+        put(partner, moved, "address", address)
+        cohabiting_payees.add(payee)
+    # fates: someone emigrates, disappears or dies and (usually) stays so, often
+    # before the window starts; a told fate befalls a payee, an untold one anyone
+    untold = [] if draw(st.integers(0, 3)) else [(draw(st.sampled_from(FATES)), draw(person))]
+    for who in fated.values():
+        put(who, LONG_AGO, "address")
+    for fate, who in [*fated.items(), *untold]:
+        early = [d for d in grid if d <= window_start(as_of, window_months)]
+        day = draw(
+            st.sampled_from(early)
+            | st.sampled_from([d for d in grid if d <= as_of])
+            | st.sampled_from(near_key)
+        )
+        if draw(st.sampled_from([True, True, True, False])):
+            for later in [d for d in events[cprs[who]] if d > day]:
+                del events[cprs[who]][later]
+        put(who, day, fate)
     residence_events = [e for by_day in events.values() for e in by_day.values()]
 
     # --- payments ---
@@ -380,20 +521,31 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             }
         )
 
-    payees = sorted({draw(parent) for _ in range(draw(st.integers(1, 3)))})
+    single_parent_codes = [
+        ("BOERNETILSKUD_ENLIG",),
+        ("BOERNETILSKUD_ENLIG", "BOERNE_UNGEYDELSE", "KONTANTHJAELP"),
+    ]
     for payee in payees:
-        codes = draw(
-            st.sampled_from(
-                [
-                    BENEFIT_CODES,
-                    INCOME_REPLACEMENT_CODES,
-                    INCOME_TESTED_CODES,
-                    ("BOERNETILSKUD_ENLIG",),
-                    ("BOERNETILSKUD_ENLIG", "BOERNE_UNGEYDELSE", "KONTANTHJAELP"),
-                ]
+        if payee in cohabiting_payees and draw(st.sampled_from([True, True, False])):
+            codes = (
+                ("BOERNETILSKUD_ENLIG",) if at_home else draw(st.sampled_from(single_parent_codes))
             )
-        )
-        for _ in range(draw(st.integers(1, 8))):
+        elif payee == hero and any(story in STORY_CODES for story in tells):
+            codes = tuple(sorted({c for story in tells for c in STORY_CODES.get(story, ())}))
+        elif payee in fated.values() and draw(st.booleans()):
+            codes = RESIDENCE_CODES
+        else:
+            codes = draw(
+                st.sampled_from(
+                    [
+                        BENEFIT_CODES,
+                        INCOME_REPLACEMENT_CODES,
+                        INCOME_TESTED_CODES,
+                        *single_parent_codes,
+                    ]
+                )
+            )
+        for _ in range(draw(st.integers(3 if payee == hero and tells else 1, 8))):
             code = draw(st.sampled_from(codes))
             shape = draw(
                 st.sampled_from(
@@ -463,7 +615,23 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     # --- income ---
     income = []
     for payee in payees:
-        for month in draw(st.lists(st.sampled_from(months), max_size=3, unique=True)):
+        # income often falls in a month with an income-tested line of the payee
+        tested = sorted(
+            {
+                first_of_month(p["period_start"])
+                for p in payments
+                if p["cpr"] == cprs[payee] and p["benefit_code"] in INCOME_TESTED_CODES
+            }
+        )
+        pool = st.sampled_from(months) | (st.sampled_from(tested) if tested else st.nothing())
+        earnings = payee == hero and "earnings" in tells and bool(tested)
+        if earnings:
+            pool = st.sampled_from(tested)
+        # in the "earnings" story, income is often above the default threshold
+        high = st.sampled_from(INCOMES[INCOMES.index(Decimal("1000.01")) :])
+        if not earnings:
+            high = st.nothing()
+        for month in draw(st.lists(pool, min_size=int(earnings), max_size=3, unique=True)):
             for employer in draw(
                 st.lists(st.sampled_from(EMPLOYERS), min_size=1, max_size=2, unique=True)
             ):
@@ -472,8 +640,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                         "cpr": cprs[payee],
                         "employer_cvr": employer,
                         "month": month,
-                        "gross_income_dkk": draw(st.sampled_from(INCOMES)),
+                        "gross_income_dkk": draw(st.sampled_from(INCOMES) | high),
                     }
                 )
 
-    return Scenario(as_of, window_months, persons, residence_events, relations, payments, income)
+    return Scenario(
+        as_of, window_months, persons, residence_events, relations, payments, income, tells
+    )
