@@ -22,8 +22,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
 from kontrol.danish import (
     benefit_da,
     fmt_date,
@@ -36,7 +34,7 @@ from kontrol.danish import (
 )
 from kontrol.rules import CATALOGUE, RULES_BY_ID
 from kontrol.rules.account import CaseFacts, Event, Line
-from kontrol.rules.evidence import CaseEvidence, ScoreReason
+from kontrol.rules.evidence import CaseEvidence, ScoreReason, case_evidence
 
 __all__ = [
     "CaseAccount",
@@ -60,9 +58,8 @@ STATUS_DA: dict[str, str] = {"new": "ny", "continuing": "fortsat"}
 DEFAULT_STATUS = "ny"
 
 #: Per rule, the type its whole evidence object parses as.
-_EVIDENCE: dict[str, type[BaseModel]] = {
-    spec.rule_id: CaseEvidence[spec.evidence]  # type: ignore[name-defined]
-    for spec in CATALOGUE
+_EVIDENCE: dict[str, type[CaseEvidence[Any]]] = {
+    spec.rule_id: case_evidence(spec.evidence) for spec in CATALOGUE
 }
 
 #: The scoring features' explanation texts in Danish; ``{v}``/``{t}`` are the
@@ -189,9 +186,9 @@ def case_account(row: Mapping[str, Any]) -> CaseAccount:
         start=row["period_start"],
         end=row["period_end"],
         anchor=row["anchor_date"],
-        items_total=evidence.items_total,  # type: ignore[attr-defined]
+        items_total=evidence.items_total,
     )
-    parts = spec.account(case, evidence.items)  # type: ignore[attr-defined]
+    parts = spec.account(case, evidence.items)
     summary = parts.summary
     status_raw = row.get("status")
     status = STATUS_DA.get(str(status_raw), str(status_raw)) if status_raw else DEFAULT_STATUS
@@ -215,10 +212,7 @@ def case_account(row: Mapping[str, Any]) -> CaseAccount:
         timeline=tuple(sorted(parts.timeline, key=lambda e: e.when or date.max)),
         lines=tuple(parts.lines),
         lines_total=case.items_total,
-        reasons=tuple(
-            _reason(ex)
-            for ex in evidence.score_explanation  # type: ignore[attr-defined]
-        ),
+        reasons=tuple(_reason(ex) for ex in evidence.score_explanation),
     )
 
 

@@ -115,3 +115,8 @@ class CaseEvidence(CaseHead, Generic[E]):
 
     items: list[E]
     score_explanation: list[ScoreReason] = []
+
+
+def case_evidence(item: type[E]) -> type[CaseEvidence[E]]:
+    """``CaseEvidence[item]``: the type of a whole evidence object whose items are ``item``."""
+    return CaseEvidence[item]  # type: ignore[valid-type]

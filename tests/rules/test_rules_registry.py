@@ -46,7 +46,7 @@ from kontrol.rules import (
 )
 from kontrol.rules.account import AccountParts
 from kontrol.rules.catalogue import rule_module_names
-from kontrol.rules.evidence import CaseEvidence, LineFacts
+from kontrol.rules.evidence import LineFacts, case_evidence
 from kontrol.synth.registers import PARTNER_CATALOGUE
 from kontrol.synth.scenarios import CATALOGUE as V1_SCENARIOS
 
@@ -243,7 +243,7 @@ def test_every_rule_has_a_danish_account_of_its_cases(spec: RuleSpec, d) -> None
     rows = cases.filter(pl.col("rule_id") == spec.rule_id).to_dicts()
     assert rows, f"{spec.rule_id}: the rich delivery raises no case"
     for row in rows:
-        evidence = CaseEvidence[spec.evidence].model_validate_json(row["evidence"])  # type: ignore[name-defined]
+        evidence = case_evidence(spec.evidence).model_validate_json(row["evidence"])
         assert evidence.rule_id == spec.rule_id
         account = case_account(row)
         assert account.rule_name == spec.name_da
