@@ -15,15 +15,17 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, Literal
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from kontrol.errors import StructuralDefect
+from kontrol.errors import KontrolError, StructuralDefect
 from kontrol.schema import ExtractSpec
 
 #: Parquet settings for everything kontrol writes. Fixed, so that the same
@@ -306,3 +308,346 @@ def ensure_private_dir(path: Path) -> None:
     """Create ``path`` if needed, mode 0700 (it holds cpr values)."""
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(0o700)
+
+
+# --- the case register: its lock, private files, outcome files (kontrol.lifecycle) ------
+#
+# Everything below is used by kontrol.lifecycle.store only. Register files hold cpr
+# values: they are created owner-only (files 0600 through mkstemp, directories 0700
+# through mkdir), the umask narrowing them further; nothing here widens a mode.
+
+
+class RegisterFileError(KontrolError):
+    """A case register file that cannot be read (corrupt, truncated, not kontrol's)."""
+
+    def __init__(self, path: Path, defect: str) -> None:
+        self.path = path
+        self.defect = defect
+        super().__init__(f"{path}: {defect}")
+
+
+class OutcomesFileError(KontrolError):
+    """An outcomes file that cannot be read as a table at all (nothing is imported).
+
+    The message names the file and the defect, never a cell's content.
+    """
+
+    def __init__(self, path: Path, defect: str) -> None:
+        super().__init__(f"{path.name}: {defect}; nothing imported")
+
+
+class RegisterBusy(KontrolError):
+    """The register's lock was not free within the allowed wait."""
+
+
+#: Where this thread already holds a register lock: path -> depth (the lock is reentrant
+#: within a thread, so ``kontrol run`` can hold it around steps that take it themselves).
+_held_locks = threading.local()
+
+
+def _lock_holder(path: Path) -> str:
+    """Who holds the lock, as its holder wrote it (pid, host, what, since); no cpr."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return "unknown"
+    return text.splitlines()[0][:200] if text else "unknown"
+
+
+@contextmanager
+def register_lock(
+    path: Path, label: str, timeout: float | None = None, poll: float = 0.2
+) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created 0600 if missing) for the block.
+
+    Reentrant within a thread. Another process (on this host, or on another host
+    sharing a POSIX filesystem whose locks work, e.g. NFSv4) waits until it is
+    released; the wait is logged once with the holder (pid, host, ``label``).
+    ``timeout`` seconds (None: wait as long as it takes) ends the wait with
+    :class:`RegisterBusy`. A process that dies releases its lock.
+    """
+    import fcntl
+    import logging
+    import socket
+    import time
+
+    key = str(path.resolve())
+    depths: dict[str, int] = getattr(_held_locks, "depths", None) or {}
+    _held_locks.depths = depths
+    if depths.get(key):
+        depths[key] += 1
+        try:
+            yield
+        finally:
+            depths[key] -= 1
+        return
+
+    make_private_dir(path.parent)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        started = time.monotonic()
+        logged = False
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _lock_holder(path)
+                if not logged:
+                    logging.getLogger(__name__).warning(
+                        "waiting for the case register lock %s, held by %s", path, holder
+                    )
+                    logged = True
+                if timeout is not None and time.monotonic() - started >= timeout:
+                    raise RegisterBusy(
+                        f"{path.parent}: the case register is in use by {holder} "
+                        f"(waited {timeout:g} s); try again when it has finished"
+                    ) from None
+                time.sleep(poll)
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        os.ftruncate(descriptor, 0)
+        os.pwrite(
+            descriptor,
+            f"pid {os.getpid()} on {socket.gethostname()}: {label} (since {since})\n".encode(),
+            0,
+        )
+        depths[key] = 1
+        try:
+            yield
+        finally:
+            depths.pop(key, None)
+            os.ftruncate(descriptor, 0)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents owner-only (0700 less the umask).
+
+    An existing directory keeps its mode: an operator may have opened it to a group.
+    (``Path.mkdir(parents=True)`` would create the parents with the default mode.)
+    """
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+
+
+@contextmanager
+def _private_temporary_beside(destination: Path) -> Iterator[Path]:
+    """Like :func:`_temporary_beside`, but the file stays as mkstemp made it: 0600."""
+    make_private_dir(destination.parent)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
+    )
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_private_parquet(frame: pl.DataFrame, destination: Path) -> None:
+    """Write a register frame atomically, owner-only, with kontrol's fixed Parquet settings."""
+    with _private_temporary_beside(destination) as temporary:
+        frame.write_parquet(
+            temporary,
+            compression=PARQUET_COMPRESSION,
+            compression_level=PARQUET_COMPRESSION_LEVEL,
+            statistics=True,
+        )
+
+
+def write_private_json(document: Any, destination: Path) -> None:
+    """Write a register JSON document atomically, owner-only, with sorted keys."""
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    with _private_temporary_beside(destination) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def read_register_json(path: Path) -> Any:
+    """A register JSON file, or :class:`RegisterFileError` naming the file and the defect."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegisterFileError(path, "missing") from None
+    except json.JSONDecodeError as error:
+        raise RegisterFileError(
+            path, f"corrupt JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
+    except UnicodeDecodeError:
+        raise RegisterFileError(path, "corrupt JSON (not UTF-8 text)") from None
+    except OSError as error:
+        raise RegisterFileError(path, f"unreadable ({error.strerror})") from None
+
+
+def read_register_parquet(path: Path) -> pl.DataFrame:
+    """A register Parquet file, or :class:`RegisterFileError` naming the file and the defect."""
+    if not path.is_file():
+        raise RegisterFileError(path, "missing")
+    try:
+        return pl.read_parquet(path)
+    except pl.exceptions.PolarsError as error:
+        defect = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RegisterFileError(path, f"corrupt Parquet ({defect})") from None
+    except OSError as error:
+        raise RegisterFileError(path, f"unreadable ({error.strerror or error})") from None
+
+
+# Outcome files from the case system, as a caseworker's spreadsheet tool saves them.
+#
+# CSV: UTF-8 (with or without a byte-order mark), UTF-16 (Excel's "Unicode text":
+# with a byte-order mark, or without one when every other byte is NUL) and otherwise
+# Windows-1252 (Danish Excel's "CSV (semikolonsepareret)"). Every valid value of an
+# outcomes file is ASCII, so the 8-bit fallback cannot change a valid value; a byte
+# that is not Windows-1252 (or a NUL) refuses the file. The separator is the one of
+# comma, semicolon and tab that makes the header name ``case_id``.
+
+#: The separators tried, in order, and the header column that decides between them.
+CSV_SEPARATORS = (",", ";", "\t")
+
+
+@dataclass(frozen=True)
+class UnreadableCell:
+    """A cell whose value cannot be used: e.g. a formula saved without its value."""
+
+    defect: str
+
+
+@dataclass(frozen=True)
+class OutcomeCells:
+    """An outcomes file as cells: header, rows (spreadsheet row number, cells), separator."""
+
+    header: list[str]
+    rows: list[tuple[int, list[object]]]
+    separator: str | None  # None for XLSX
+
+
+def _decode_csv(path: Path, data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif len(data) >= 4 and data[1:64:2].count(0) >= len(data[1:64:2]) * 0.9:
+        encoding = "utf-16-le"
+    elif len(data) >= 4 and data[0:64:2].count(0) >= len(data[0:64:2]) * 0.9:
+        encoding = "utf-16-be"
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+        else:
+            encoding = "utf-8"
+            return _refuse_nul(path, text)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise OutcomesFileError(
+            path, f"not readable as text ({encoding} detected, but a byte sequence is invalid)"
+        ) from None
+    return _refuse_nul(path, text)
+
+
+def _refuse_nul(path: Path, text: str) -> str:
+    if "\x00" in text:
+        raise OutcomesFileError(path, "not a text file (it holds NUL bytes)")
+    return text
+
+
+def _read_csv_cells(path: Path) -> OutcomeCells:
+    import csv
+    import io as text_io
+
+    text = _decode_csv(path, read_bytes(path))
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    separator = ","
+    for candidate in CSV_SEPARATORS:
+        if "case_id" in [cell.strip().lower() for cell in first.split(candidate)]:
+            separator = candidate
+            break
+    try:
+        parsed = list(csv.reader(text_io.StringIO(text, newline=""), delimiter=separator))
+    except csv.Error as error:
+        raise OutcomesFileError(path, f"not readable as CSV ({error})") from None
+    numbered: list[tuple[int, list[object]]] = [
+        (number, list(row)) for number, row in enumerate(parsed, start=1)
+    ]
+    return _cells(numbered, separator)
+
+
+def _read_xlsx_cells(path: Path) -> OutcomeCells:
+    """Cached values; a formula without one (never calculated) is an :class:`UnreadableCell`."""
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException):
+        raise OutcomesFileError(path, "not a readable XLSX workbook (not a zip archive)") from None
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.LargeZipFile) as error:
+        raise OutcomesFileError(
+            path, f"not a readable XLSX workbook ({type(error).__name__})"
+        ) from None
+    try:
+        if not values.worksheets:
+            raise OutcomesFileError(path, "the workbook has no worksheet")
+        numbered: list[tuple[int, list[object]]] = []
+        value_rows = values.worksheets[0].iter_rows()
+        formula_rows = formulas.worksheets[0].iter_rows()
+        for number, (value_row, formula_row) in enumerate(
+            zip(value_rows, formula_rows, strict=False), start=1
+        ):
+            cells: list[object] = []
+            for value_cell, formula_cell in zip(value_row, formula_row, strict=False):
+                value = value_cell.value
+                if getattr(formula_cell, "data_type", None) == "f" and value is None:
+                    cells.append(UnreadableCell("a formula saved without its value"))
+                elif getattr(value_cell, "data_type", None) == "e":
+                    cells.append(UnreadableCell("an error value"))
+                else:
+                    cells.append(value)
+            numbered.append((number, cells))
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as error:
+        raise OutcomesFileError(
+            path, f"not a readable XLSX workbook ({type(error).__name__})"
+        ) from None
+    finally:
+        values.close()
+        formulas.close()
+    return _cells(numbered, None)
+
+
+def _cells(numbered: list[tuple[int, list[object]]], separator: str | None) -> OutcomeCells:
+    rows = [(n, row) for n, row in numbered if any(cell not in (None, "") for cell in row)]
+    if not rows:
+        return OutcomeCells([], [], separator)
+    header = [
+        "" if cell is None or isinstance(cell, UnreadableCell) else str(cell).strip()
+        for cell in rows[0][1]
+    ]
+    return OutcomeCells(header, rows[1:], separator)
+
+
+def read_outcome_cells(path: Path) -> OutcomeCells:
+    """An outcomes CSV or XLSX file as cells (CSV: str; XLSX: openpyxl's cached values).
+
+    No type inference for CSV (money is never a float). Raises
+    :class:`OutcomesFileError` for a file that is not a table at all (corrupt
+    XLSX, binary data, undecodable text); the message never quotes a cell.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv_cells(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx_cells(path)
+    raise OutcomesFileError(path, "expected a .csv or .xlsx file")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from kontrol import io, pipeline, tasks
 from kontrol.config import KontrolConfig
+from kontrol.lifecycle import store
 
 __all__ = ["RunResult", "run"]
 
@@ -64,6 +65,19 @@ def run(
     (:mod:`kontrol.lifecycle`) gives each case its status and is updated after
     publication; without it every case is ``new``.
     """
+    # one writer of the register from its first read (prepare) to its update (publish)
+    with store.exclusive(register_dir, f"kontrol run {as_of.isoformat()}"):
+        return _run(extracts_dir, out_dir, as_of, config, case_key, register_dir)
+
+
+def _run(
+    extracts_dir: Path,
+    out_dir: Path,
+    as_of: date,
+    config: KontrolConfig,
+    case_key: bytes,
+    register_dir: Path | None,
+) -> RunResult:
     staging = io.make_staging_dir(out_dir, as_of.isoformat())
     try:
         prepared = tasks.prepare(

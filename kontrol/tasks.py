@@ -271,6 +271,7 @@ def prepare(
     pipeline.check_structure(extracts, config)
     if register_dir is not None:
         store.recover(Path(register_dir))
+        store.check_month(Path(register_dir), as_of)  # fail fast; checked again on publish
     previous_rows = (
         validation.previous_rows_from_manifest(Path(previous_manifest))
         if previous_manifest is not None
@@ -431,13 +432,20 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
         log.info("run %s was already published to %s", published["run_id"], run.publish_dir)
         return published
     manifest = io.read_json(staged_manifest)
-    if run.register_dir is not None:
-        store.mark_pending(run.register_dir, manifest["run_id"], run.as_of, run.publish_dir)
-    pipeline.publish(run.work_dir, run.publish_dir, PUBLISHED)
-    if run.register_dir is not None:
-        # queue first, then the register: a crash here is repaired by the next
-        # run's prepare (kontrol.lifecycle.store.recover)
-        store.apply_publication(run.register_dir, manifest["run_id"], run.as_of, run.publish_dir)
+    # one register writer from the check (month order, unchanged since assemble read it)
+    # through the publication to the register update
+    with store.exclusive(run.register_dir, f"publish {run.as_of.isoformat()}"):
+        if run.register_dir is not None:
+            store.mark_pending(
+                run.register_dir, manifest["run_id"], run.as_of, run.publish_dir, run.work_dir
+            )
+        pipeline.publish(run.work_dir, run.publish_dir, PUBLISHED)
+        if run.register_dir is not None:
+            # queue first, then the register: a crash here is repaired by the next
+            # run's prepare (kontrol.lifecycle.store.recover)
+            store.apply_publication(
+                run.register_dir, manifest["run_id"], run.as_of, run.publish_dir
+            )
     published = {
         "run_id": manifest["run_id"],
         "as_of": run.as_of.isoformat(),
@@ -493,7 +501,9 @@ def _write_case_list(run: RunSpec, run_id: str) -> None:
 def _register_cases(run: RunSpec) -> Any:
     if run.register_dir is None:
         return lifecycle.empty_register()
-    return store.load(run.register_dir).cases
+    # in order, without a re-run month's own first application; the snapshot read is
+    # recorded in the work directory and checked again on publish
+    return store.cases_for_month(run.register_dir, run.as_of, run.work_dir)
 
 
 def _apply_lifecycle(run: RunSpec, run_id: str, case_key: bytes) -> dict[str, int]:

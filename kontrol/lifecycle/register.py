@@ -87,9 +87,20 @@ def rekeyed_case_id(closed_case_id: str, as_of: date) -> str:
 
 
 def _earlier(register: pl.DataFrame, as_of: date) -> list[dict[str, Any]]:
-    """Register cases first published by a month before ``as_of`` (re-runs are idempotent)."""
+    """The register cases that decide this month's statuses and suppressions.
+
+    Cases first published by a month before ``as_of``, and the closed cases
+    of ``as_of`` itself: a re-run of a month (whose own application is undone
+    first, see :func:`undo_month`) keeps out the cases closed since its first
+    attempt, and an open case of its own first attempt never makes it
+    ``continuing``.
+    """
     return register.filter(
-        (pl.col("kind") == CASE_KIND) & (pl.col("first_as_of") < as_of)
+        (pl.col("kind") == CASE_KIND)
+        & (
+            (pl.col("first_as_of") < as_of)
+            | ((pl.col("first_as_of") == as_of) & pl.col("outcome").is_not_null())
+        )
     ).to_dicts()
 
 
@@ -202,7 +213,24 @@ def apply_run(
     leaves the same register (updates overwrite with the same values, ids
     already present are not added twice).
     """
+    return apply_month(register, queue, control_sample, run_id, as_of)[0]
+
+
+def apply_month(
+    register: pl.DataFrame,
+    queue: pl.DataFrame,
+    control_sample: pl.DataFrame | None,
+    run_id: str,
+    as_of: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`apply_run`, and the rows it updated as they were before (to undo the month).
+
+    The second frame (``REGISTER_SCHEMA``) holds the open cases of earlier
+    months this run updated, with their values before the update:
+    :func:`undo_month` puts them back.
+    """
     rows = {row["case_id"]: row for row in register.to_dicts()}
+    before: list[dict[str, Any]] = []
     for case in queue.iter_rows(named=True):
         current = rows.get(case["case_id"])
         update = {
@@ -225,6 +253,8 @@ def apply_run(
                 "first_as_of": as_of,
             }
         elif current["outcome"] is None:
+            if current["first_as_of"] < as_of and current["last_as_of"] != as_of:
+                before.append(dict(current))
             current.update(update)
     if control_sample is not None:
         for drawn in control_sample.iter_rows(named=True):
@@ -242,4 +272,26 @@ def apply_run(
                     "last_as_of": as_of,
                 }
     frame = pl.DataFrame(list(rows.values()), schema=REGISTER_SCHEMA)
-    return frame.sort("first_as_of", "case_id")
+    undo = pl.DataFrame(before, schema=REGISTER_SCHEMA).sort("case_id")
+    return frame.sort("first_as_of", "case_id"), undo
+
+
+def undo_month(register: pl.DataFrame, undo: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The register without month ``as_of``'s application, but with the outcomes since.
+
+    ``as_of`` must be the latest month applied and ``undo`` what
+    :func:`apply_month` returned for it. The month's new cases still open are
+    removed, the open cases it updated get their earlier values back. A case
+    closed since (an outcome was imported) is kept as it was closed: the
+    caseworker decided on what that month published.
+    """
+    previous = {row["case_id"]: row for row in undo.to_dicts()}
+    rows = []
+    for row in register.to_dicts():
+        if row["outcome"] is None:
+            if row["first_as_of"] == as_of:
+                continue
+            if row["last_as_of"] == as_of and row["case_id"] in previous:
+                row = previous[row["case_id"]]
+        rows.append(row)
+    return pl.DataFrame(rows, schema=REGISTER_SCHEMA).sort("first_as_of", "case_id")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -219,3 +222,126 @@ def test_dag_months_with_register_rerun_idempotently(tmp_path: Path) -> None:
     assert run_month(out, date(2026, 10, 31)) == october
     assert {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()} == before
     assert [r["as_of"] for r in store.load(out / "register").applied_runs] == [SEP, OCT]
+
+
+# --- one writer, months in order (issue 11 item 1, issue 14 item 1) ---------------------
+
+
+def publication(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_kontrol_run_refuses_a_month_before_the_last_applied_one(
+    two_months: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register = tmp_path / "register"
+    shutil.copytree(two_months["register"], register)
+    out = tmp_path / "sep"
+    shutil.copytree(two_months["sep"], out)
+    before, registered = publication(out), publication(register)
+    capsys.readouterr()
+    assert run_cli(out, SEP, register) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"kontrol: error: {register}: month {SEP} is before the last month applied to this "
+        f"case register ({OCT}); months are applied in order\n"
+    )
+    assert publication(out) == before
+    assert {k: v for k, v in publication(register).items() if k != ".lock"} == {
+        k: v for k, v in registered.items() if k != ".lock"
+    }
+
+
+def test_rerunning_the_latest_month_keeps_cases_closed_since_out(
+    two_months: dict[str, Path], tmp_path: Path
+) -> None:
+    """September again, after caseworkers closed two of September's own cases."""
+    register = tmp_path / "register"
+    shutil.copytree(two_months["root"] / "register-after-sep", register)
+    sep = queue(two_months["sep"]).sort("priority")
+    unfounded, founded = sep.row(0, named=True), sep.row(1, named=True)
+    closed = [unfounded["case_id"], founded["case_id"]]
+    file = tmp_path / "outcomes.csv"
+    file.write_text(
+        "case_id,outcome,closed_date\n"
+        f"{unfounded['case_id']},unfounded,2026-10-05\n"
+        f"{founded['case_id']},founded,2026-10-06\n",
+        encoding="utf-8",
+    )
+    assert main(["--quiet", "outcomes", "import", "--register", str(register), str(file)]) == 0
+    height = store.load(register).cases.height
+
+    out = tmp_path / "sep"
+    shutil.copytree(two_months["sep"], out)
+    assert run_cli(out, SEP, register) == 0  # September again
+    again = queue(out)
+    pairs = set(again.select("rule_id", "cpr").rows())
+    assert (unfounded["rule_id"], unfounded["cpr"]) not in pairs
+    assert (founded["rule_id"], founded["cpr"]) not in pairs
+    suppressed = pl.read_parquet(out / "suppressed.parquet")
+    assert sorted(suppressed["closed_case_id"]) == sorted(closed)
+    # the others keep their ids and statuses
+    kept = sep.filter(~pl.col("case_id").is_in(closed))
+    assert sorted(again.select("case_id", "status").rows()) == sorted(
+        kept.select("case_id", "status").rows()
+    )
+    after = store.load(register)
+    assert [r["as_of"] for r in after.applied_runs] == [SEP]
+    assert after.cases.height == height
+    assert sorted(after.cases.filter(pl.col("outcome").is_not_null())["case_id"]) == sorted(closed)
+    open_cases = after.cases.filter(pl.col("outcome").is_null())
+    assert open_cases.select("rule_id", "cpr").is_duplicated().sum() == 0
+
+
+def start_run(out: Path, as_of: str, register: Path) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "kontrol", "--quiet", "run", "--extracts", str(FIXTURE)]
+    command += ["--out", str(out), "--as-of", as_of, "--register", str(register), "--demo-key"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_holder(register: Path, process: subprocess.Popen[str], seconds: float = 20) -> None:
+    """Until ``process`` holds the register lock (or ``seconds`` passed, or it ended)."""
+    deadline = time.monotonic() + seconds
+    lock = register / store.LOCK_FILE
+    while time.monotonic() < deadline and process.poll() is None:
+        if lock.is_file() and f"pid {process.pid} " in lock.read_text(encoding="utf-8"):
+            return
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_concurrent_runs_on_one_register_take_turns(tmp_path: Path) -> None:
+    """Real `kontrol run` processes started together (issue 11 item 1)."""
+    register = tmp_path / "register"
+    september = start_run(tmp_path / "sep", SEP, register)
+    wait_for_holder(register, september)
+    october = start_run(tmp_path / "oct", OCT, register)  # waits for September
+    for process in (september, october):
+        _, err = process.communicate(timeout=900)
+        assert process.returncode == 0, err
+    sep, octo = queue(tmp_path / "sep"), queue(tmp_path / "oct")
+    assert set(sep["status"]) == {"new"}
+    both = octo.join(sep, on=["rule_id", "cpr"], suffix="_sep")
+    assert both.height > 0 and (both["status"] == "continuing").all()
+    assert both["case_id"].equals(both["case_id_sep"])
+    cases = store.load(register).cases
+    open_cases = cases.filter(pl.col("outcome").is_null() & (pl.col("kind") == "case"))
+    assert open_cases.select("rule_id", "cpr").is_duplicated().sum() == 0
+    assert [r["as_of"] for r in store.load(register).applied_runs] == [SEP, OCT]
+
+    # the other way round: November holds the register, September again waits, then
+    # fails clearly (exit 1, one line) and publishes nothing
+    before = publication(tmp_path / "sep")
+    november = start_run(tmp_path / "nov", "2026-11-30", register)
+    wait_for_holder(register, november)
+    late = start_run(tmp_path / "sep", SEP, register)
+    _, late_err = late.communicate(timeout=900)
+    _, nov_err = november.communicate(timeout=900)
+    assert november.returncode == 0, nov_err
+    assert late.returncode == 1
+    assert late_err.strip().splitlines()[-1] == (
+        f"kontrol: error: {register}: month {SEP} is before the last month applied to this "
+        "case register (2026-11-30); months are applied in order"
+    )
+    assert "Traceback" not in late_err
+    assert publication(tmp_path / "sep") == before
