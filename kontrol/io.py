@@ -247,50 +247,6 @@ def read_parquet(path: Path) -> pl.DataFrame:
     return pl.read_parquet(path)
 
 
-@contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``path`` (created if missing) for the block."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def read_table_cells(path: Path) -> tuple[list[str], list[list[object]]]:
-    """A CSV or XLSX file's header and rows, cells as read (CSV: str; XLSX: cell values).
-
-    No type inference for CSV (every cell a string, so money is never a float);
-    XLSX cells keep openpyxl's values (the caller converts numbers via ``str``).
-    """
-    import csv
-
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows: list[list[object]] = [list(row) for row in csv.reader(handle)]
-    elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    else:
-        raise ValueError(f"{path.name}: expected a .csv or .xlsx file")
-    rows = [row for row in rows if any(cell not in (None, "") for cell in row)]
-    if not rows:
-        return [], []
-    header = ["" if cell is None else str(cell).strip() for cell in rows[0]]
-    return header, rows[1:]
-
-
 def remove_file(path: Path) -> None:
     path.unlink(missing_ok=True)
 
@@ -302,12 +258,6 @@ def list_dir_names(path: Path) -> list[str]:
 
 def read_bytes(path: Path) -> bytes:
     return path.read_bytes()
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` if needed, mode 0700 (it holds cpr values)."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
 
 
 # --- the case register: its lock, private files, outcome files (kontrol.lifecycle) ------
