@@ -242,7 +242,7 @@ def test_the_lock_excludes_other_processes_and_threads_and_is_reentrant(tmp_path
         [sys.executable, "-c", HOLD, str(directory), "5"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert child.returncode == 0 and child.stdout.strip() == "acquired"
 
