@@ -3,9 +3,10 @@
 Public API (others code against these names)::
 
     CATALOGUE          # tuple[RuleSpec, ...], one per module kontrol/rules/rNN_*.py
-    CATALOGUE_VERSION  # "1.0.0"
+    CATALOGUE_VERSION  # "2.0.0"
     RULES_BY_ID        # {rule_id: RuleSpec}
     evaluate_rules(extracts, as_of, config) -> pl.LazyFrame   # one row per case
+    rules_not_evaluated(inputs) -> {rule_id: [missing optional extract, ...]}
 
 See :mod:`kontrol.rules.spec` for the declaration and the shared flagged-item
 shape, :mod:`kontrol.rules.catalogue` for how a rule module joins the
@@ -26,9 +27,12 @@ from kontrol.rules.engine import (
     evaluate_rules,
     flag_items,
     resolve_all_parameters,
+    rules_not_evaluated,
 )
 from kontrol.rules.items import MAX_LISTED
 from kontrol.rules.r04_income import R04Parameters
+from kontrol.rules.r08_no_electricity import R08Parameters
+from kontrol.rules.r11_custody import R11Parameters
 from kontrol.rules.spec import (
     CASE_SCHEMA,
     ITEM_SCHEMA,
@@ -48,6 +52,8 @@ __all__ = [
     "MAX_LISTED",
     "RULES_BY_ID",
     "R04Parameters",
+    "R08Parameters",
+    "R11Parameters",
     "RuleContext",
     "RuleInputs",
     "RuleParameters",
@@ -58,4 +64,5 @@ __all__ = [
     "evaluate_rules",
     "flag_items",
     "resolve_all_parameters",
+    "rules_not_evaluated",
 ]

@@ -28,7 +28,8 @@ from typing import Any
 
 from kontrol.rules.spec import RuleSpec
 
-CATALOGUE_VERSION = "1.0.0"
+#: 2.0.0: CONTRACT.md version 2 adds R08-R11 on the optional partner registers.
+CATALOGUE_VERSION = "2.0.0"
 
 #: A rule module's name: ``r`` + the rule id's two digits + ``_`` + a name.
 RULE_MODULE = re.compile(r"r(\d{2})_[a-z0-9_]+")

@@ -28,7 +28,7 @@ import polars as pl
 
 from kontrol.config import KontrolConfig
 from kontrol.errors import ConfigError
-from kontrol.extracts import Extracts
+from kontrol.extracts import OPTIONAL_EXTRACTS, Extracts
 from kontrol.rules.catalogue import CATALOGUE
 from kontrol.rules.evidence import CaseHead, struct_of
 from kontrol.rules.items import MAX_LISTED
@@ -48,6 +48,7 @@ class RuleInputs:
     all_lines: pl.LazyFrame
     timeline: pl.LazyFrame
     relations: pl.LazyFrame
+    relations_any_date: pl.LazyFrame
     persons: pl.LazyFrame
     income: pl.LazyFrame
     #: The delivered optional registers, cut at ``as_of`` (see :func:`optional_facts`).
@@ -64,14 +65,21 @@ class RuleInputs:
             timeline=person_states(extracts.residence_events, as_of),
             # Reading 7: a relation counts only from a valid_from on or before as_of.
             relations=extracts.relations.filter(pl.col("valid_from") <= as_of),
+            relations_any_date=extracts.relations,
             persons=extracts.persons.select("cpr", "birth_date"),
             income=extracts.income.filter(window.contains("month")),
             optional=optional_facts(extracts, as_of),
         )
 
     def missing(self, spec: RuleSpec) -> tuple[str, ...]:
-        """The optional extracts ``spec`` reads that this delivery lacks (empty: it runs)."""
-        return tuple(name for name in spec.reads if name not in self.optional)
+        """The optional extracts ``spec`` reads that this delivery lacks (empty: it runs).
+
+        The five required extracts are always delivered (a delivery without
+        one fails before any rule), so only optional ones can be missing.
+        """
+        return tuple(
+            name for name in spec.reads if name in OPTIONAL_EXTRACTS and name not in self.optional
+        )
 
     def context(self, spec: RuleSpec, params: RuleParameters | None = None) -> RuleContext:
         overrides = self.config.rule_parameters.get(spec.rule_id)
@@ -84,9 +92,10 @@ class RuleInputs:
             all_lines=self.all_lines,
             timeline=self.timeline,
             relations=self.relations,
+            relations_any_date=self.relations_any_date,
             persons=self.persons,
             income=self.income,
-            optional={name: self.optional[name] for name in spec.reads},
+            optional={name: self.optional[name] for name in spec.reads if name in self.optional},
         )
 
 

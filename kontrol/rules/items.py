@@ -83,3 +83,19 @@ def line_items(
 def empty_items() -> pl.LazyFrame:
     """No flagged items, in the shared shape."""
     return pl.LazyFrame(schema=ITEM_SCHEMA)
+
+
+def prorated_amount(amount: pl.Expr, part_days: pl.Expr, line_days: pl.Expr) -> pl.Expr:
+    """``amount * part_days / line_days`` rounded half up to 0.01, exactly, as Decimal(14,2).
+
+    Computed in whole øre: ``(2*ore*d + n) // (2*n)`` is ``floor(ore*d/n + 1/2)``
+    for ``ore >= 0``, i.e. half-up (never banker's) rounding, and no float
+    ever touches the amount (CONTRACT.md section 4b: prorated amounts are
+    rounded per line before summing). Example: 0.01 DKK for 1 of 2 days is
+    0.005 DKK, which rounds half up to 0.01.
+    """
+    ore = (amount * 100).cast(pl.Int64)
+    prorated = (2 * ore * part_days.cast(pl.Int64) + line_days.cast(pl.Int64)) // (
+        2 * line_days.cast(pl.Int64)
+    )
+    return (prorated.cast(pl.Decimal(38, 2)) / 100).cast(CASE_MONEY)

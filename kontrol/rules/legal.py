@@ -32,3 +32,22 @@ SINGLE = (
 def basis(*parts: str) -> str:
     """The rule's own provisions, then the general basis for matching and repayment."""
     return " ".join((*parts, MATCHING, REPAYMENT))
+
+
+# --- version 2: the partner registers (CONTRACT.md section 4b) -----------------------
+
+REGISTRATION = "Bopælsregistrering: CPR-loven § 6 (man skal være registreret, hvor man bor)."
+CONSUMPTION_ACCESS = (
+    "Adgang til forbrugsdata kræver sit eget hjemmelsgrundlag: fx giver"
+    " boligreguleringsloven § 52 e kun adgang ved en konkret, begrundet mistanke om en bestemt"
+    " bolig. Kommunen leverer kun forbrugsdata (utility_readings), hvor kommunens jurister har"
+    " bekræftet et hjemmelsgrundlag for samkøringen."
+)
+INSPECTION = (
+    "Virksomhedskontrol: retssikkerhedsloven § 12 a. Pligt til at oplyse om indtægter og"
+    " arbejde: retssikkerhedsloven § 11 stk. 2."
+)
+CUSTODY = (
+    "Frihedsberøvelse: ydelsens egne regler om udbetaling under varetægt og afsoning"
+    " (ydelsen udbetales ikke, mens modtageren er frihedsberøvet)."
+)

@@ -150,6 +150,8 @@ class RuleContext:
       rule's scope*; ``all_lines``: of every benefit;
     * ``timeline``: :func:`kontrol.timeline.person_states` at ``as_of``;
     * ``relations``: relations with ``valid_from <= as_of`` (reading 7);
+      ``relations_any_date``: every delivered relation, for a rule whose
+      contract text ignores the relation's dates (R09: "whatever its dates");
     * ``persons``: ``cpr, birth_date``;
     * ``income``: income rows with ``window.start <= month <= as_of``;
     * ``optional``: the delivered optional registers (CONTRACT.md section
@@ -167,6 +169,7 @@ class RuleContext:
     all_lines: pl.LazyFrame
     timeline: pl.LazyFrame
     relations: pl.LazyFrame
+    relations_any_date: pl.LazyFrame
     persons: pl.LazyFrame
     income: pl.LazyFrame
     optional: Mapping[str, pl.LazyFrame] = field(default_factory=dict)

@@ -566,9 +566,18 @@ def reference_cases(
     income: Iterable[Row],
     as_of: date,
     config: Any,
+    **optional: Iterable[Row] | None,
 ) -> list[dict[str, Any]]:
-    """All cases of every registered reference rule, sorted by (rule_id, cpr)."""
+    """All cases of every registered reference rule, sorted by (rule_id, cpr).
+
+    ``optional`` holds the partner registers of CONTRACT.md section 1b by
+    name; a register that is absent (or None) is not delivered, and the rules
+    reading it find nothing (``reference_partner_rules``).
+    """
+    relations = list(relations)
     reg = Register(persons, residence_events, relations, payments, income, as_of, config)
+    reg.optional = dict(optional)
+    reg.delivered_relations = [dict(r) for r in relations]
     cases = [case for rule in reference_rules().values() for case in rule(reg)]
     return sorted(cases, key=lambda c: (c["rule_id"], c["cpr"]))
 

@@ -471,6 +471,9 @@ def test_strategies_fire_every_rule_often() -> None:
 
     draw()
     assert drawn == RATE_EXAMPLES
-    counts = ", ".join(f"{spec.rule_id} {hits[spec.rule_id]}/{drawn}" for spec in CATALOGUE)
-    rare = [spec.rule_id for spec in CATALOGUE if hits[spec.rule_id] < MIN_SHARE * drawn]
+    # Rules reading an optional register (R08-R11) cannot fire on these v1
+    # registers; test_reference_partner_properties asserts their >= 10 %.
+    v1 = [spec for spec in CATALOGUE if not spec.reads]
+    counts = ", ".join(f"{spec.rule_id} {hits[spec.rule_id]}/{drawn}" for spec in v1)
+    rare = [spec.rule_id for spec in v1 if hits[spec.rule_id] < MIN_SHARE * drawn]
     assert not rare, f"{rare} fire in fewer than {MIN_SHARE:.0%} of examples: {counts}"

@@ -27,7 +27,14 @@ import pytest
 from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
 from kontrol.rules import CATALOGUE, evaluate_rules, flag_items
-from kontrol.schema import INCOME, PERSONS, RELATIONS, RESIDENCE_EVENTS, payments_spec
+from kontrol.schema import (
+    INCOME,
+    OPTIONAL_SPECS,
+    PERSONS,
+    RELATIONS,
+    RESIDENCE_EVENTS,
+    payments_spec,
+)
 
 DateLike = date | str
 
@@ -51,6 +58,12 @@ class Delivery:
     relations: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     income_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows of the optional partner registers (CONTRACT.md 1b); a register is
+    #: delivered once it has a row or is named in ``delivered``.
+    optional_rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {name: [] for name in OPTIONAL_SPECS}
+    )
+    delivered: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # --- registers --------------------------------------------------------------
@@ -195,7 +208,87 @@ class Delivery:
             gone, "KONTANTHJAELP", "2026-04-01", amount="-7000.00", payment_type="correction"
         )
         self.payment(gone, "BOLIGSTOTTE", "2026-05-01", amount="900.00")
+        # R08-R11 on the optional partner registers
+        for month, kwh in (("2026-01-01", "1"), ("2026-02-01", "2"), ("2026-03-01", "3")):
+            self.reading("A", month, kwh)  # R08 (m's KONTANTHJAELP for March at address A)
+        lodger = self.person("1990-01-01")
+        self.lease("L1", m, "2020-01-01").lease("L1", lodger, "2025-06-01", role="co_tenant")  # R09
+        self.inspection(m, "2026-03-25", cvr="99999999")  # R10: no income from that employer
+        self.custody(old, "2025-12-01", "2025-12-31")  # R11 with a benefit that stops in custody
+        self.payment(old, "SYGEDAGPENGE", "2025-12-01", amount="6200.00")
         return self
+
+    # --- optional partner registers (CONTRACT.md section 1b) ---------------------
+
+    def deliver(self, *names: str) -> Delivery:
+        """Deliver these optional registers even if they have no rows."""
+        self.delivered.update(names)
+        return self
+
+    def _optional(self, name: str, row: dict[str, Any]) -> Delivery:
+        self.optional_rows[name].append(row)
+        self.delivered.add(name)
+        return self
+
+    def reading(
+        self, address: str, month: DateLike, kwh: str | Decimal, utility: str = "electricity"
+    ) -> Delivery:
+        return self._optional(
+            "utility_readings",
+            {
+                "address_id": address,
+                "utility": utility,
+                "month": as_date(month),
+                "consumption": Decimal(kwh),
+            },
+        )
+
+    def lease(
+        self,
+        lease_id: str,
+        cpr: str,
+        valid_from: DateLike = "2000-01-01",
+        valid_to: DateLike | None = None,
+        role: str = "tenant",
+        address: str = "L-ADDR",
+    ) -> Delivery:
+        return self._optional(
+            "tenancies",
+            {
+                "lease_id": lease_id,
+                "address_id": address,
+                "cpr": cpr,
+                "role": role,
+                "valid_from": as_date(valid_from),
+                "valid_to": None if valid_to is None else as_date(valid_to),
+            },
+        )
+
+    def inspection(
+        self, cpr: str, day: DateLike, cvr: str = "12345678", inspection_id: str | None = None
+    ) -> Delivery:
+        return self._optional(
+            "inspections",
+            {
+                "inspection_id": inspection_id or f"I{next(self._ids):06d}",
+                "inspection_date": as_date(day),
+                "employer_cvr": cvr,
+                "cpr": cpr,
+            },
+        )
+
+    def custody(
+        self, cpr: str, start: DateLike, end: DateLike | None = None, kind: str = "remand"
+    ) -> Delivery:
+        return self._optional(
+            "custody",
+            {
+                "cpr": cpr,
+                "custody_type": kind,
+                "start_date": as_date(start),
+                "end_date": None if end is None else as_date(end),
+            },
+        )
 
     # --- running ----------------------------------------------------------------
 
@@ -207,6 +300,11 @@ class Delivery:
             relations=pl.LazyFrame(self.relations, schema=RELATIONS.schema),
             payments=pl.LazyFrame(self.payments, schema=payments_spec(cfg.benefit_codes).schema),
             income=pl.LazyFrame(self.income_rows, schema=INCOME.schema),
+            **{
+                name: pl.LazyFrame(self.optional_rows[name], schema=spec.schema)
+                for name, spec in OPTIONAL_SPECS.items()
+                if name in self.delivered
+            },
         )
 
     def cases(
