@@ -51,6 +51,10 @@ def test_every_fixture_case_gets_a_danish_summary(fixture_queue: pl.DataFrame) -
         "R05": r"^Bor på samme adresse som (barnets anden forælder|ægtefælle)",
         "R06": r"^Overlappende .+ og .+ i \d+ dage?: ",
         "R07": r"^Forsvundet \(CPR-status 70\) siden \d\d\.\d\d\.\d{4}; ",
+        "R08": r"^Højst .* kWh elforbrug pr\. måned i tre måneder i træk på den registrerede ",
+        "R09": r"^På lejekontrakt \(.+\) med en anden voksen, der ikke er modtagerens barn ",
+        "R10": r"^Truffet i arbejde ved virksomhedskontrol (mindst )?\d+ dag(e)? uden ",
+        "R11": r"^Frihedsberøvet fra \d\d\.\d\d\.\d{4}; ",
     }
     accounts = case_accounts(fixture_queue)
     assert [a.priority for a in accounts] == sorted(fixture_queue["priority"].to_list())

@@ -18,6 +18,7 @@ from kontrol import tasks
 from kontrol.cli import main
 from kontrol.lifecycle import store
 from kontrol.queue import DEMO_CASE_KEY
+from kontrol.rules import CATALOGUE
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
 SEP, OCT = "2026-09-30", "2026-10-31"
@@ -83,7 +84,7 @@ def test_rule_performance_in_manifest_and_html_without_cpr(two_months: dict[str,
     performance = manifest["rule_performance"]
     raised = sum(stats["raised"] for stats in performance["rules"].values())
     assert raised == store.load(two_months["register"]).cases.height
-    assert set(performance["rules"]) == {f"R0{n}" for n in range(1, 8)}
+    assert set(performance["rules"]) == {spec.rule_id for spec in CATALOGUE}
     assert manifest["lifecycle"]["statuses"]["continuing"] > 0
     page = (out / "rule_performance.html").read_text()
     assert "<table>" in page and "http://" not in page and "https://" not in page
