@@ -59,6 +59,8 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowFailException
 
+from kontrol.airflow_ops import REGISTER_POOL, FailureNotifier, publish_deadline, sensor_timed_out
+
 log = logging.getLogger(__name__)
 
 TIMEZONE = "Europe/Copenhagen"
@@ -93,7 +95,15 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
     "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": [FailureNotifier()],  # kontrol.airflow_ops: Connection kontrol_alerts
 }
+#: The tasks that read or write the case register run one at a time across all runs
+#: (scheduled, triggered, backfilled, cleared): the one-slot pool.
+REGISTER_TASK_ARGS: dict[str, Any] = {"pool": REGISTER_POOL}
+#: And a month's ``assemble`` (statuses from the register) waits until the month before has
+#: published and recorded its cases; its ``publish`` until the month before has published.
+IN_MONTH_ORDER: dict[str, Any] = {"depends_on_past": True}
+SENSOR_TIMEOUT = timedelta(days=7)
 
 PARAMS = {
     "extracts_dir": Param(
@@ -199,6 +209,7 @@ def _case_key(demo: bool) -> bytes:
     from airflow.sdk.exceptions import AirflowNotFoundException
     from airflow.sdk.log import mask_secret
 
+    from kontrol.errors import KontrolError
     from kontrol.queue import CASE_KEY_ENV, case_key_from_env
 
     if demo:
@@ -208,7 +219,14 @@ def _case_key(demo: bool) -> bytes:
     except AirflowNotFoundException:
         secret = None
     environ = {CASE_KEY_ENV: secret} if secret else dict(os.environ)
-    key = case_key_from_env(environ, demo=False)
+    try:
+        key = case_key_from_env(environ, demo=False)
+    except KontrolError as error:
+        raise AirflowFailException(
+            f"no usable case key: set the password of the Airflow Connection {CASE_KEY_CONN_ID} "
+            f"(or {CASE_KEY_ENV} in the workers' environment); on synthetic data only, trigger "
+            f"with the param demo_key=true. ({error})"
+        ) from error
     mask_secret(key.decode())
     return key
 
@@ -225,11 +243,12 @@ def _case_key(demo: bool) -> bytes:
     params=PARAMS,
     tags=["kontrol", "monthly", "case-queue"],
     doc_md=__doc__,
+    deadline=publish_deadline(),  # kontrol.airflow_ops: a month not published in time
 )
 def kontrol_monthly() -> None:
     @task.sensor(
         poke_interval=timedelta(minutes=15).total_seconds(),
-        timeout=timedelta(days=7).total_seconds(),
+        timeout=SENSOR_TIMEOUT.total_seconds() + timedelta(minutes=30).total_seconds(),
         mode="reschedule",
         execution_timeout=timedelta(minutes=5),
     )
@@ -240,15 +259,19 @@ def kontrol_monthly() -> None:
         run = _resolved_params()
         status = tasks.delivery_status(run["extracts_dir"], require_marker=run["require_marker"])
         log.info("delivery %s: %s", run["extracts_dir"], status.reason)
+        if not status.complete:  # after SENSOR_TIMEOUT: fail, naming every missing file
+            sensor_timed_out(get_current_context(), SENSOR_TIMEOUT, run, EXTRACTS, status.reason)
         return PokeReturnValue(is_done=status.complete, xcom_value=run)
 
-    @task(execution_timeout=timedelta(minutes=10))
+    @task(execution_timeout=timedelta(minutes=10), **REGISTER_TASK_ARGS)
     def prepare(run: dict[str, Any]) -> dict[str, Any]:
-        """Empty the month's work directory; check the configuration and the files' structure."""
+        """Fail fast (case key, output root, configuration, the extracts); empty the work dir."""
         from kontrol import tasks
 
         as_of = date.fromisoformat(run["as_of"])
+        _case_key(bool(run["demo_key"]))  # before any work: names the Connection and the param
         with _data_errors_fail_fast():
+            tasks.check_output_root(run["out_dir"])
             config = tasks.config_from(run["config_file"], run["window_months"])
             return tasks.prepare(
                 run["extracts_dir"],
@@ -291,7 +314,14 @@ def kontrol_monthly() -> None:
         with _data_errors_fail_fast():
             return tasks.score(work_dir)
 
-    @task(execution_timeout=timedelta(minutes=30))
+    # wait_for_downstream: a month classifies its cases only after the month before has
+    # published and recorded them (publish is made a direct downstream of assemble below)
+    @task(
+        execution_timeout=timedelta(minutes=30),
+        wait_for_downstream=True,
+        **REGISTER_TASK_ARGS,
+        **IN_MONTH_ORDER,
+    )
     def assemble(work_dir: str) -> dict[str, Any]:
         """Case ids (HMAC with the case key), scores, priority, run id, fairness report."""
         from kontrol import tasks
@@ -307,14 +337,19 @@ def kontrol_monthly() -> None:
         with _data_errors_fail_fast():
             return tasks.validate_queue(work_dir)
 
-    @task(execution_timeout=timedelta(minutes=10))
+    @task(execution_timeout=timedelta(minutes=10), **REGISTER_TASK_ARGS)
     def write_manifest(work_dir: str) -> dict[str, Any]:
         from kontrol import tasks
 
         with _data_errors_fail_fast():
             return tasks.write_manifest(work_dir)
 
-    @task(execution_timeout=timedelta(minutes=10), outlets=[CASE_QUEUE])
+    @task(
+        execution_timeout=timedelta(minutes=10),
+        outlets=[CASE_QUEUE],
+        **REGISTER_TASK_ARGS,
+        **IN_MONTH_ORDER,
+    )
     def publish(work_dir: str) -> dict[str, Any]:
         """Atomic renames into out_dir/<as_of>/, manifest last; emits the case-queue Asset."""
         from kontrol import tasks
@@ -328,16 +363,19 @@ def kontrol_monthly() -> None:
     prepared: Any = prepare(cast(Any, wait_for_delivery()))
     work_dir = prepared["work_dir"]
     loaded = load_extract.partial(work_dir=work_dir).expand(extract=EXTRACTS)
+    assembled: Any = assemble(work_dir)
+    published: Any = publish(work_dir)
     chain(
         loaded,
         validate_delivery(work_dir),
         apply_rules(work_dir),
         score(work_dir),
-        assemble(work_dir),
+        assembled,
         validate_queue(work_dir),
         write_manifest(work_dir),
-        publish(work_dir),
+        published,
     )
+    assembled >> published  # for assemble's wait_for_downstream (months in order)
 
 
 kontrol_monthly()

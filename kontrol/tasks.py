@@ -241,6 +241,27 @@ def config_from(config_file: str | Path | None, window_months: int | None) -> Ko
         raise ConfigError(str(error)) from error
 
 
+def check_output_root(out_dir: str | Path) -> None:
+    """Fail fast (ConfigError) if the run could not create and write ``out_dir``'s files.
+
+    ``out_dir`` must be a writable directory, or not exist yet under a
+    writable one; checked before any extract is read.
+    """
+    import os
+
+    root = Path(out_dir)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"output root {root} is not a directory")
+    existing = root
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"output root {root}: no permission to write in {existing} "
+            f"(the Airflow workers' user needs write access; Variable kontrol_out_root)"
+        )
+
+
 # --- the steps ----------------------------------------------------------------------
 
 
