@@ -209,6 +209,23 @@ def write_stream(destination: Path, write: Callable[[BinaryIO], None]) -> None:
         write(out)
 
 
+def write_private_bytes(data: bytes, destination: Path) -> None:
+    """Write atomically, mode 0600 from the start (files for one account: they hold cpr)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(  # mkstemp creates 0600, and it stays so
+        prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
+    )
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
