@@ -18,7 +18,7 @@ CHROMIUM ?= /usr/bin/chromium
 DEMO_OUT ?= out/demo
 DEMO_AS_OF ?= 2026-10-31
 
-.PHONY: setup demo demo-cli test pytest lint typecheck bench clean
+.PHONY: setup demo demo-cli airflow test pytest lint typecheck bench clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,12 @@ demo-cli: setup
 	$(VENV)/bin/kontrol run --extracts fixtures/delivery --out $(DEMO_OUT)-cli \
 		--as-of $(DEMO_AS_OF) --demo-key
 	$(VENV)/bin/kontrol cases --out $(DEMO_OUT)-cli --top 3
+
+## airflow: a local Airflow (scheduler, dag-processor, triggerer, API server on 127.0.0.1:8080,
+## LocalExecutor) with the kontrol DAGs; SQLite in .airflow/ unless AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+## names PostgreSQL. See README "Airflow, deployed" for the Variables and the case key.
+airflow: setup
+	scripts/airflow.sh start
 
 ## test: install everything and run the whole test suite, then ruff and mypy
 test: setup pytest lint typecheck
