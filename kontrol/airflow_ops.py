@@ -11,8 +11,8 @@ callback, the workers the failure notifier.
   the failure to the Connection ``kontrol_alerts`` (webhook or SMTP).
 * :func:`publish_deadline`: a ``DeadlineAlert`` that fires when a month's run
   has not finished (published) by day ``[kontrol] publish_deadline_day`` of
-  the month it runs in (default 10; environment
-  ``AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY``). The triggerer runs the callback.
+  the month it runs in (environment ``AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY``;
+  ``make airflow`` sets 10). The triggerer runs the callback.
 * :data:`REGISTER_POOL`: the one-slot pool around the tasks that read or write
   the case register (created by ``make airflow``).
 """
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 #: (scheduled, triggered, backfilled or cleared months).
 REGISTER_POOL = "kontrol_register"
 REGISTER_POOL_DESCRIPTION = "kontrol: one task at a time touches the case register"
-DEFAULT_PUBLISH_DEADLINE_DAY = 10.0
 
 
 class FailureNotifier(BaseNotifier):
@@ -48,28 +47,42 @@ class FailureNotifier(BaseNotifier):
             log.exception("the failure alert could not be sent")
 
 
-def publish_deadline_day() -> float:
-    """``[kontrol] publish_deadline_day``: days after the run is queued (a float, for tests)."""
+def publish_deadline_day() -> float | None:
+    """``[kontrol] publish_deadline_day``: days after the run is queued (a float, for tests).
+
+    Unset or 0: no deadline. ``make airflow`` sets 10 unless told otherwise. It
+    is off by default because ``airflow dags test`` (the demo, the end-to-end
+    test) cannot run a DAG with a deadline to success in Airflow 3.3: its
+    ``update_state`` looks the alerts up by the unserialized DAG's values.
+    """
     from airflow.sdk.configuration import conf
 
-    return conf.getfloat("kontrol", "publish_deadline_day", fallback=DEFAULT_PUBLISH_DEADLINE_DAY)
+    day = conf.getfloat("kontrol", "publish_deadline_day", fallback=0.0)
+    return day if day > 0 else None
 
 
-def publish_deadline() -> DeadlineAlert:
+def publish_deadline() -> list[DeadlineAlert]:
     """The month must publish by ``publish_deadline_day`` days after its run was queued.
 
     A scheduled month is queued at 00:00 on the 1st of the next month
-    (Europe/Copenhagen), so the default 10 means "published by the end of
-    the 10th". A successful run removes its deadline; a missed one calls
-    :func:`kontrol.alerts.deadline_missed` in the triggerer.
+    (Europe/Copenhagen), so 10 means "published by the end of the 10th". A
+    successful run removes its deadline; a missed one calls
+    :func:`kontrol.alerts.deadline_missed` in the triggerer. An empty list when
+    no deadline is configured.
     """
     day = publish_deadline_day()
-    return DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_QUEUED_AT,
-        interval=timedelta(days=day),
-        callback=AsyncCallback("kontrol.alerts.deadline_missed", kwargs={"publish_by_day": day}),
-        name="kontrol_publish_deadline",
-    )
+    if day is None:
+        return []
+    return [
+        DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=timedelta(days=day),
+            callback=AsyncCallback(
+                "kontrol.alerts.deadline_missed", kwargs={"publish_by_day": day}
+            ),
+            name="kontrol_publish_deadline",
+        )
+    ]
 
 
 def missing_delivery_files(

@@ -46,10 +46,11 @@ case "$host" in 0.0.0.0 | "::") local_host=127.0.0.1 ;; *) local_host="$host" ;;
 : "${AIRFLOW__API__BASE_URL:=http://$local_host:$port}"
 : "${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:=http://$local_host:$port/execution/}"
 : "${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:=admin:admin}"
+: "${AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY:=10}"  # alert when a month is not published by the 10th
 export AIRFLOW__CORE__DAGS_FOLDER AIRFLOW__CORE__LOAD_EXAMPLES AIRFLOW__CORE__EXECUTOR \
     AIRFLOW__CORE__PARALLELISM AIRFLOW__DATABASE__SQL_ALCHEMY_CONN AIRFLOW__API__HOST \
     AIRFLOW__API__PORT AIRFLOW__API__BASE_URL AIRFLOW__CORE__EXECUTION_API_SERVER_URL \
-    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY
 
 # One JWT secret for every component (the API server signs, the workers present tokens),
 # kept in AIRFLOW_HOME (0600) unless given.
@@ -171,21 +172,39 @@ env)
     ;;
 worker)
     name="${2:?usage: scripts/airflow.sh worker NAME}"
+    # --skip-serve-logs: workers on this host share the log files with the API server; on
+    # other hosts use remote logging, or run `airflow celery worker` with its log server
     exec airflow celery worker --celery-hostname "$name@%h" --skip-serve-logs
     ;;
 start)
     setup
     pids=()
     stop() {
+        local status=$?
         trap - INT TERM EXIT
         echo "airflow: stopping ..."
         for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
         wait || true
-        exit 0
+        exit "$status"
     }
     trap stop INT TERM EXIT
-    for component in "api-server" scheduler dag-processor triggerer; do
-        airflow $component >"$AIRFLOW_HOME/logs/$component.log" 2>&1 &
+    # The API server first: every task reports to its execution API, and a task started
+    # before it listens would fail (and wait out a retry delay).
+    airflow api-server >"$AIRFLOW_HOME/logs/api-server.log" 2>&1 &
+    pids+=($!)
+    api_deadline=$((SECONDS + 300))
+    until (exec 3<>"/dev/tcp/$local_host/$port") 2>/dev/null; do
+        if [ $SECONDS -gt $api_deadline ] || ! kill -0 "${pids[0]}" 2>/dev/null; then
+            echo "airflow: the API server did not start; see $AIRFLOW_HOME/logs/api-server.log" >&2
+            exit 1
+        fi
+        sleep 1
+    done
+    # One host: the API server reads task logs from the local files, so no log server
+    # (it would listen on all interfaces); Celery workers on other hosts need one.
+    for component in scheduler dag-processor triggerer; do
+        case $component in scheduler | triggerer) args=(--skip-serve-logs) ;; *) args=() ;; esac
+        airflow $component "${args[@]}" >"$AIRFLOW_HOME/logs/$component.log" 2>&1 &
         pids+=($!)
     done
     echo "airflow: API server, scheduler, dag-processor, triggerer started; logs in $AIRFLOW_HOME/logs/"

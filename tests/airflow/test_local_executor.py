@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.services]
 FIXTURE = REPO / "fixtures" / "delivery"
 AS_OF = "2026-10-31"
 BACKFILL_MONTHS = ["2026-08-31", "2026-09-30", "2026-10-31"]
-RUN_TIMEOUT = 600  # s, one month under the scheduler (about 1-2 min on an idle 2-core machine)
+RUN_TIMEOUT = 1200  # s, one month under the scheduler (minutes on an idle 2-core machine)
 
 
 @pytest.fixture(scope="module")

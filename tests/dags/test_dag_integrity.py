@@ -127,15 +127,20 @@ def test_register_tasks_run_one_at_a_time_and_in_month_order(dagbag: Any) -> Non
     assert others == {"assemble", "publish"}
 
 
-def test_alerts_on_failure_and_at_the_publish_deadline(dagbag: Any) -> None:
-    from kontrol.airflow_ops import FailureNotifier
+def test_alerts_on_failure_and_at_the_publish_deadline(
+    dagbag: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kontrol.airflow_ops import FailureNotifier, publish_deadline
 
     dag = dagbag.dags["kontrol_monthly"]
     for task in dag.tasks:
         assert [type(c) for c in task.on_failure_callback] == [FailureNotifier], task.task_id
-    [deadline] = dag.deadline
+    assert not dag.deadline  # off unless configured (make airflow sets day 10)
+    monkeypatch.setenv("AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY", "10")
+    [deadline] = publish_deadline()
     assert deadline.interval == timedelta(days=10)
     assert deadline.callback.path == "kontrol.alerts.deadline_missed"
+    assert type(deadline.reference).__name__ == "DagRunQueuedAtDeadline"
 
 
 def test_one_mapped_load_task_per_extract(dagbag: Any) -> None:
