@@ -47,10 +47,13 @@ case "$host" in 0.0.0.0 | "::") local_host=127.0.0.1 ;; *) local_host="$host" ;;
 : "${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:=http://$local_host:$port/execution/}"
 : "${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:=admin:admin}"
 : "${AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY:=10}"  # alert when a month is not published by the 10th
+# Tasks report to the API server; on a busy machine its answers can take seconds.
+: "${AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT:=60}"
 export AIRFLOW__CORE__DAGS_FOLDER AIRFLOW__CORE__LOAD_EXAMPLES AIRFLOW__CORE__EXECUTOR \
     AIRFLOW__CORE__PARALLELISM AIRFLOW__DATABASE__SQL_ALCHEMY_CONN AIRFLOW__API__HOST \
     AIRFLOW__API__PORT AIRFLOW__API__BASE_URL AIRFLOW__CORE__EXECUTION_API_SERVER_URL \
-    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS AIRFLOW__KONTROL__PUBLISH_DEADLINE_DAY \
+    AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT
 
 # One JWT secret for every component (the API server signs, the workers present tokens),
 # kept in AIRFLOW_HOME (0600) unless given.
