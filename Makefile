@@ -18,7 +18,7 @@ CHROMIUM ?= /usr/bin/chromium
 DEMO_OUT ?= out/demo
 DEMO_AS_OF ?= 2026-10-31
 
-.PHONY: setup demo demo-cli airflow test pytest lint typecheck bench clean
+.PHONY: setup demo demo-cli airflow test-services test pytest lint typecheck bench clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ demo-cli: setup
 ## names PostgreSQL. See README "Airflow, deployed" for the Variables and the case key.
 airflow: setup
 	scripts/airflow.sh start
+
+## test-services: the DAGs under a real scheduler (PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379)
+test-services: setup
+	$(VENV)/bin/python -m pytest -m services tests/airflow
 
 ## test: install everything and run the whole test suite, then ruff and mypy
 test: setup pytest lint typecheck

@@ -103,7 +103,7 @@ def test_triggered_month_publishes_the_cli_queue_and_is_exported(
     def exported() -> list[Path]:
         return sorted(export.glob(f"kontrol-cases_2026-10_{run}.*")) if export.is_dir() else []
 
-    files = deployed.wait(lambda: len(exported()) == 2 and exported(), 300, "the export")
+    files = deployed.wait(lambda: len(exported()) == 2 and exported(), 900, "the export")
     assert [f.suffix for f in files] == [".csv", ".xlsx"]
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
