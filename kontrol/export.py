@@ -141,7 +141,7 @@ def export_publication(publish_dir: Path, drop_dir: Path) -> Exported | None:
     if queue.height and set(queue["run_id"].unique().to_list()) != {run_id}:
         log.info("%s is being republished; its own event will export it", publish_dir)
         return None
-    io.ensure_private_dir(drop_dir)
+    io.make_private_dir(drop_dir)
     io.write_private_bytes(io.read_bytes(xlsx_path), xlsx_out)
     io.write_private_bytes(csv_bytes(queue.lazy()), csv_out)  # last: both exist = exported
     log.info("exported run %s (%d cases) to %s", run_id, queue.height, drop_dir)
