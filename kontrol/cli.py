@@ -1,24 +1,35 @@
 """The ``kontrol`` command line.
 
 Exit codes: 0 success; 1 the delivery or the run failed (a structural defect,
-too many rejects, a failed check), with the reason on stderr; 2 a usage or
-configuration error. Nothing printed here or logged contains a cpr value,
-except ``kontrol cases``, which shows the case queue to an authorised reader.
+too many rejects, a failed check, a full disk), with the reason on stderr; 2 a
+usage or configuration error. Nothing printed here or logged contains a cpr
+value, except ``kontrol cases``, which shows the case queue to an authorised
+reader.
+
+Every failure ends in one line on stderr, ``kontrol: <kind>: <what>``, naming
+the file, column or argument and the defect; each known failure mode has its
+own message (:class:`~kontrol.errors.KontrolError` subclasses, and
+:func:`_os_error` for the file system). Only an exception nobody anticipated
+falls through to :func:`_internal_error`: one line pointing to a log file
+that holds the traceback, with cpr-shaped numbers masked.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kontrol.errors import ConfigError, KontrolError
+from kontrol.errors import ConfigError, KontrolError, mask
 
 if TYPE_CHECKING:
     from kontrol.config import KontrolConfig
@@ -44,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Match register extracts to find benefit payments the registers contradict.",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        default=None,
+        help="where an unexpected error's traceback goes (default: a new file in $TMPDIR)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the rules on a delivery and publish the case queue")
@@ -116,34 +133,119 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "load":
-            return _load(args)
-        if args.command == "synth":
-            return _synth(args)
-        if args.command == "cases":
-            return _cases(args)
-        if args.command == "outcomes":
-            return _outcomes(args)
+        return _dispatch(args)
     except ConfigError as error:
-        print(f"kontrol: configuration error: {error}", file=sys.stderr)
-        return 2
+        return _fail(f"configuration error: {error}", 2)
     except KontrolError as error:
-        print(f"kontrol: error: {error}", file=sys.stderr)
-        return 1
+        return _fail(f"error: {error}", 1)
+    except OSError as error:
+        return _fail(f"error: {_os_error(error)}", 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted; the previous publication is unchanged", 130)
+    except Exception as error:  # the last resort: anything above did not foresee
+        return _internal_error(error, args.log_file)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(args)
+    if args.command == "load":
+        return _load(args)
+    if args.command == "synth":
+        return _synth(args)
+    if args.command == "cases":
+        return _cases(args)
+    if args.command == "outcomes":
+        return _outcomes(args)
     return 2  # pragma: no cover - argparse enforces a command
 
 
-def _config(args: argparse.Namespace) -> KontrolConfig:
-    from pydantic import ValidationError
+def _fail(message: str, code: int) -> int:
+    print(f"kontrol: {_one_line(message)}", file=sys.stderr)
+    return code
 
+
+def _one_line(text: str) -> str:
+    return mask(" ".join(text.split()))
+
+
+_OS_DEFECTS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOENT: "no such file or directory",
+    errno.ENOTDIR: "a path component is a file, not a directory",
+    errno.EISDIR: "is a directory",
+    errno.EEXIST: "already exists",
+}
+
+
+def _os_error(error: OSError) -> str:
+    """``<path>: <defect>`` for a file-system failure (full disk, permissions, ...)."""
+    defect = _OS_DEFECTS.get(error.errno or 0) or error.strerror or type(error).__name__
+    where = error.filename if error.filename is not None else "file system"
+    return f"{where}: {defect}; nothing was published"
+
+
+def _internal_error(error: BaseException, log_file: Path | None) -> int:
+    """One line naming a log file that holds the traceback (cpr-shaped numbers masked)."""
+    text = mask("".join(traceback.format_exception(error)))
+    try:
+        if log_file is None:
+            descriptor, name = tempfile.mkstemp(
+                prefix=f"kontrol-error-{time.strftime('%Y%m%dT%H%M%S')}-", suffix=".log"
+            )
+            os.close(descriptor)
+            log_file = Path(name)
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "a", encoding="utf-8", opener=_private_opener) as handle:
+            handle.write(text)
+        where = f"traceback in {log_file}"
+    except OSError as log_error:
+        where = f"the traceback could not be written ({_os_error(log_error)})"
+    return _fail(
+        f"internal error ({type(error).__name__}); nothing was published; {where}; "
+        "please report it",
+        1,
+    )
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
+def _config(args: argparse.Namespace) -> KontrolConfig:
     from kontrol.config import load_config
 
-    try:
-        return load_config(args.config, window_months=getattr(args, "window_months", None))
-    except (ValidationError, ValueError, OSError) as error:
-        raise ConfigError(str(error)) from error
+    return load_config(args.config, window_months=getattr(args, "window_months", None))
+
+
+def _check_out_dir(option: str, path: Path) -> None:
+    """A directory that is, or can be created as, a writable directory; else a usage error."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: is a file, not a directory")
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{option} {path}: lies under {existing}, which is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: {existing} is not writable")
+
+
+def _check_apart(extracts: Path, out: Path) -> None:
+    """The outputs must never land in the delivery, nor the delivery inside the outputs."""
+    inputs, outputs = extracts.resolve(), out.resolve()
+    if inputs == outputs:
+        raise ConfigError(f"--extracts and --out are the same directory ({extracts})")
+    if outputs.is_relative_to(inputs):
+        raise ConfigError(f"--out {out}: lies inside the delivery --extracts {extracts}")
+    if inputs.is_relative_to(outputs):
+        raise ConfigError(f"--extracts {extracts}: lies inside the output directory --out {out}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -151,6 +253,10 @@ def _run(args: argparse.Namespace) -> int:
     from kontrol.run import run
 
     config = _config(args)
+    _check_out_dir("--out", args.out)
+    _check_apart(args.extracts, args.out)
+    if args.register is not None:
+        _check_out_dir("--register", args.register)
     key = case_key_from_env(os.environ, demo=args.demo_key)
     result = run(args.extracts, args.out, args.as_of, config, key, register_dir=args.register)
     print(f"run {result.run_id}: {result.cases} cases")

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kontrol.benefits import DEFAULT_BENEFITS, Benefit
+from kontrol.errors import ConfigError
 from kontrol.scoring.config import ScoringConfig
 from kontrol.validation.settings import ValidationSettings
 
@@ -114,13 +115,45 @@ class KontrolConfig(BaseModel):
 
 
 def load_config(path: Path | None, **overrides: Any) -> KontrolConfig:
-    """Read a YAML or JSON config file (or none) and apply CLI overrides."""
+    """Read a YAML or JSON config file (or none) and apply CLI overrides.
+
+    Raises :class:`~kontrol.errors.ConfigError` with one line naming the file
+    and, for a syntax error, the line; for a bad setting, the setting's path.
+    """
     data: dict[str, Any] = {}
     if path is not None:
-        text = Path(path).read_text(encoding="utf-8")
-        loaded = yaml.safe_load(text) if text.strip() else {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: a config file must be a mapping of settings")
-        data.update(loaded)
+        data.update(_read_mapping(Path(path)))
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return KontrolConfig.model_validate(data)
+    try:
+        return KontrolConfig.model_validate(data)
+    except ValidationError as error:
+        where = f"{path}: " if path is not None else ""
+        raise ConfigError(where + describe_validation_error(error)) from error
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from error
+    try:
+        loaded = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{path}: {line}YAML syntax error: {problem}") from error
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: a config file must be a mapping of settings")
+    return loaded
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Pydantic's errors on one line: ``setting.path: message`` for each, ``; ``-joined."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "configuration"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)

@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
+__all__ = [
+    "CPR_LIKE",
+    "MASK",
+    "ConfigError",
+    "KontrolError",
+    "RejectRateExceeded",
+    "StructuralDefect",
+    "mask",
+]
+
+#: A cpr-shaped number (with or without the dash) standing alone, masked in every
+#: report text and error message. Digits inside a longer alphanumeric token (hex
+#: ids, fingerprints) are left alone, so GX's ids and data fingerprints stay intact.
+CPR_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{6}-?[0-9]{4}(?![0-9A-Za-z])")
+MASK = "[masked]"
+
+
+def mask(text: str) -> str:
+    """``text`` with every cpr-shaped number replaced by ``[masked]``."""
+    return CPR_LIKE.sub(MASK, text)
+
 
 class KontrolError(Exception):
     """Base class: an expected failure with a message meant for the operator."""

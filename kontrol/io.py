@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Final, Literal
 import polars as pl
 import pyarrow.parquet as pq
 
-from kontrol.errors import KontrolError, StructuralDefect
+from kontrol.errors import KontrolError, StructuralDefect, mask
 from kontrol.schema import ExtractSpec
 
 #: Parquet settings for everything kontrol writes. Fixed, so that the same
@@ -40,6 +40,9 @@ PARQUET_COMPRESSION_LEVEL = 3
 def _describe(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Decimal):
         return f"decimal({dtype.precision},{dtype.scale})"
+    if isinstance(dtype, pl.Datetime):  # the time zone as stored, not lower-cased
+        zone = f", {dtype.time_zone}" if dtype.time_zone else ""
+        return f"datetime[{dtype.time_unit}{zone}]"
     return str(dtype).lower()
 
 
@@ -84,14 +87,81 @@ def _integer_range(dtype: pl.DataType) -> tuple[int, int]:
     return 0, 2**bits - 1
 
 
+#: Arrow presentations of a stored Parquet logical type, as Polars reports them:
+#: a dictionary-encoded string column reads as Categorical, an Arrow ``date64``
+#: (stored as a Parquet DATE) as a millisecond Datetime. The stored type is the
+#: contract's, so they are accepted as that type (and cast when scanned).
+_PRESENTATIONS: dict[str, tuple[pl.DataType, tuple[type[pl.DataType], ...]]] = {
+    "STRING": (pl.String(), (pl.Categorical, pl.Enum)),
+    "DATE": (pl.Date(), (pl.Datetime,)),
+}
+
+
 def delivered_schema(path: Path) -> pl.Schema:
-    """The Parquet file's schema, or a structural defect naming the file."""
+    """The Parquet file's schema by stored type, or a structural defect naming the file.
+
+    A column whose Polars type is only an Arrow presentation of its stored
+    Parquet logical type (see ``_PRESENTATIONS``) is given as the stored type.
+    """
     if not path.is_file():
         raise StructuralDefect(path.name, None, "required file missing")
     try:
-        return pl.Schema(pl.read_parquet_schema(path))
+        found = pl.Schema(pl.read_parquet_schema(path))
+        stored = pq.ParquetFile(path).schema
+        logical = {
+            stored.column(i).path: str(stored.column(i).logical_type.type)
+            for i in range(len(stored))
+        }
     except Exception as error:  # polars/arrow raise several types for corrupt files
-        raise StructuralDefect(path.name, None, f"unreadable as Parquet ({error})") from error
+        raise StructuralDefect(
+            path.name, None, f"unreadable as Parquet ({_first_line(error)})"
+        ) from error
+    for name, dtype in found.items():
+        presentation = _PRESENTATIONS.get(logical.get(name, ""))
+        if presentation is not None and isinstance(dtype, presentation[1]):
+            found[name] = presentation[0]
+    return found
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return mask(lines[0][:200]) if lines else type(error).__name__
+
+
+@contextmanager
+def reading_delivery(path: Path) -> Iterator[None]:
+    """Turn a failure to decode the delivered file ``path`` into a structural defect.
+
+    A file whose footer is intact can still hold corrupt data pages or
+    strings that are not UTF-8; these surface only when the data is read.
+    The file's columns are then read one by one to name the defective one;
+    when every column reads cleanly, the failure was not the file's and is
+    raised unchanged.
+    """
+    try:
+        yield
+    except pl.exceptions.PolarsError as error:
+        defect = unreadable_column(path)
+        if defect is None:
+            raise
+        raise defect from error
+
+
+def unreadable_column(path: Path) -> StructuralDefect | None:
+    """The first column of ``path`` that cannot be decoded, as a structural defect; or None."""
+    try:
+        columns = pl.read_parquet_schema(path)
+    except Exception as error:  # polars/arrow raise several types for corrupt files
+        return StructuralDefect(path.name, None, f"corrupt data ({_first_line(error)})")
+    for column in columns:
+        try:
+            pl.scan_parquet(path).select(column).collect(engine="streaming")
+        except pl.exceptions.PolarsError as error:
+            text = str(error)
+            if "utf-8" in text.lower() or "utf8" in text.lower():
+                return StructuralDefect(path.name, column, "strings that are not valid UTF-8")
+            return StructuralDefect(path.name, column, f"corrupt data ({_first_line(error)})")
+    return None
 
 
 def check_structure(spec: ExtractSpec, found: pl.Schema) -> None:
@@ -120,11 +190,10 @@ def scan_extract(directory: Path, spec: ExtractSpec) -> pl.LazyFrame:
     so that a rejects file can show rows as they were delivered.
     """
     path = directory / spec.file_name
-    found = delivered_schema(path)
-    check_structure(spec, found)
-    casts = [pl.col(c.name).cast(c.dtype) for c in spec.columns if found[c.name] != c.dtype]
-    frame = pl.scan_parquet(path)
-    return frame.with_columns(casts) if casts else frame
+    check_structure(spec, delivered_schema(path))
+    # every declared column, also where the stored type equals it: a dictionary
+    # or date64 column reads as Categorical/Datetime (see delivered_schema)
+    return pl.scan_parquet(path).with_columns(pl.col(c.name).cast(c.dtype) for c in spec.columns)
 
 
 def parquet_row_count(path: Path) -> int:
@@ -156,7 +225,12 @@ def _temporary_beside(destination: Path, suffix: str = "") -> Iterator[Path]:
     os.close(handle)
     temporary = Path(name)
     try:
-        yield temporary
+        try:
+            yield temporary
+        except OSError as error:  # polars' write errors name no file (a full disk, ...)
+            if error.filename is None and error.errno is not None:
+                raise OSError(error.errno, os.strerror(error.errno), str(destination)) from error
+            raise
         # mkstemp creates 0600; published files are read by other accounts
         # (caseworkers' tools, auditors), so give them the usual 0644.
         temporary.chmod(0o644)

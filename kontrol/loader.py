@@ -126,16 +126,32 @@ def summarise_rejects(extract: str, rows_delivered: int, rejects: pl.DataFrame) 
     return RejectSummary(extract, rows_delivered, rejects.height, reasons)
 
 
+def allowed_rejects(rows_delivered: int, max_share: Decimal) -> int:
+    """The most rows that may be rejected: ``floor(rows_delivered * max_share)``, exactly."""
+    return int(Decimal(rows_delivered) * max_share)
+
+
+def _percent(share: Decimal) -> str:
+    """A share as a percentage, exact up to 4 decimals and never rounded up to a limit."""
+    text = f"{(share * 100).quantize(Decimal('0.0001'), rounding='ROUND_DOWN'):f}"
+    return text.rstrip("0").rstrip(".") + "%"
+
+
 def raise_for_reject_rate(spec: ExtractSpec, summary: RejectSummary, max_share: Decimal) -> None:
-    """CONTRACT.md section 1: more than 1 % rejected fails the run as a structural defect."""
+    """CONTRACT.md section 1: more than 1 % rejected fails the run as a structural defect.
+
+    The message gives the exact counts and the allowed count, so that no
+    rounding can hide why (231 of 23,000 rows is 1.0043 %, not "1.00 %").
+    """
     if summary.share <= max_share:
         return
     top_reason, top_count = max(summary.reasons.items(), key=lambda item: (item[1], item[0]))
     column, _, reason = top_reason.partition(": ")
+    allowed = allowed_rejects(summary.rows_delivered, max_share)
     raise RejectRateExceeded(
         spec.file_name,
         column,
-        f"{summary.rows_rejected} of {summary.rows_delivered} rows rejected "
-        f"({summary.share:.2%}), more than the allowed {max_share:.2%}; "
-        f"most frequent defect: {reason} ({top_count} rows)",
+        f"{summary.rows_rejected:,} of {summary.rows_delivered:,} rows rejected "
+        f"({_percent(summary.share)}), more than the allowed {_percent(max_share)} "
+        f"({allowed:,} rows); most frequent defect: {reason} ({top_count:,} rows)",
     )

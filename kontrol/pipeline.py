@@ -159,10 +159,11 @@ def load_delivery(
     if not extracts_dir.is_dir():
         raise KontrolError(f"{extracts_dir}: the extracts directory does not exist")
     check_structure(extracts_dir, config)
-    return {
-        name: load_extract(extracts_dir, name, staging_dir, config)
-        for name in delivered_extracts(extracts_dir)
-    }
+    loads = {}
+    for name in delivered_extracts(extracts_dir):
+        with io.reading_delivery(extracts_dir / f"{name}.parquet"):
+            loads[name] = load_extract(extracts_dir, name, staging_dir, config)
+    return loads
 
 
 def raise_for_reject_rates(loads: dict[str, ExtractLoad], config: KontrolConfig) -> None:

@@ -64,8 +64,15 @@ def case_key_from_env(environ: Mapping[str, str], *, demo: bool) -> bytes:
             f"{CASE_KEY_ENV} is not set: the case key is required to compute case ids. "
             "Set it from the municipality's secret store, or pass --demo-key on synthetic data."
         )
-    if len(key) < MIN_KEY_LENGTH:
-        raise ConfigError(f"{CASE_KEY_ENV} is too short: use at least {MIN_KEY_LENGTH} characters")
+    if not key.strip():
+        raise ConfigError(
+            f"{CASE_KEY_ENV} is blank (only whitespace): set the municipality's secret case key"
+        )
+    if len(key.strip()) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"{CASE_KEY_ENV} is too short: use at least {MIN_KEY_LENGTH} characters "
+            "(surrounding whitespace not counted)"
+        )
     return key.encode()
 
 

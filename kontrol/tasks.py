@@ -232,13 +232,11 @@ class RunSpec:
 
 
 def config_from(config_file: str | Path | None, window_months: int | None) -> KontrolConfig:
-    """The run's configuration: a YAML/JSON file (or the defaults) and a window override."""
-    from pydantic import ValidationError
+    """The run's configuration: a YAML/JSON file (or the defaults) and a window override.
 
-    try:
-        return load_config(Path(config_file) if config_file else None, window_months=window_months)
-    except (ValidationError, ValueError, OSError) as error:
-        raise ConfigError(str(error)) from error
+    Raises :class:`ConfigError` (one line naming the file and the defect).
+    """
+    return load_config(Path(config_file) if config_file else None, window_months=window_months)
 
 
 def check_output_root(out_dir: str | Path) -> None:
@@ -332,9 +330,10 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
         # an optional register this delivery does not hold (CONTRACT.md section 1b)
         log.info("optional extract %s not delivered", extract)
         return {"extract": extract, "delivered": False}
-    load = pipeline.load_extract(
-        run.extracts_dir, extract, run.work_dir, run.config, enforce_reject_rate=False
-    )
+    with io.reading_delivery(run.extracts_dir / f"{extract}.parquet"):
+        load = pipeline.load_extract(
+            run.extracts_dir, extract, run.work_dir, run.config, enforce_reject_rate=False
+        )
     outcome = validation.validate_extract(run.work_dir, extract, run.config)
     _write_outcome(run.work_dir, outcome)
     return {

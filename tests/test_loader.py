@@ -270,8 +270,8 @@ def test_reject_rate_over_one_percent_fails_and_keeps_rejects(
     with pytest.raises(RejectRateExceeded) as raised:
         load(delivery_writer(rows), staging)
     assert str(raised.value) == (
-        "payments.parquet: column benefit_code: 2 of 100 rows rejected (2.00%), more than the "
-        "allowed 1.00%; most frequent defect: unknown benefit_code (2 rows)"
+        "payments.parquet: column benefit_code: 2 of 100 rows rejected (2%), more than the "
+        "allowed 1% (1 rows); most frequent defect: unknown benefit_code (2 rows)"
     )
     assert pl.read_parquet(staging / "rejects" / "payments.parquet").height == 2
 

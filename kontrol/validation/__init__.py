@@ -73,9 +73,10 @@ because the import alone takes seconds; importing this package is cheap.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -84,13 +85,22 @@ import polars as pl
 
 from kontrol import io
 from kontrol.errors import KontrolError
-from kontrol.schema import ALL_EXTRACT_NAMES, OPTIONAL_EXTRACT_NAMES, all_extract_specs
+from kontrol.schema import (
+    ALL_EXTRACT_NAMES,
+    EXTRACT_NAMES,
+    OPTIONAL_EXTRACT_NAMES,
+    ExtractSpec,
+    all_extract_specs,
+)
 from kontrol.validation.engine import ExpectationOutcome
 from kontrol.validation.settings import RowRange, ValidationSettings
+from kontrol.window import Window, window_for
 
 if TYPE_CHECKING:
     from kontrol.config import KontrolConfig
     from kontrol.validation.engine import GxSession, SuiteRun
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ExpectationOutcome",
@@ -198,6 +208,9 @@ class ValidationOutcome:
 def _outcome(
     suite: str, run: SuiteRun, rows_total: int, rows_validated: int, started: float
 ) -> ValidationOutcome:
+    seconds = time.perf_counter() - started
+    # the timing goes to the log, never into the report (byte-identical across runs)
+    log.info("validated suite %s: %d rows in %.1f s", suite, rows_validated, seconds)
     critical = tuple(e.name for e in run.expectations if not e.success and e.severity == "critical")
     warned = tuple(e.name for e in run.expectations if not e.success and e.severity != "critical")
     return ValidationOutcome(
@@ -209,7 +222,7 @@ def _outcome(
         rows_total=rows_total,
         rows_validated=rows_validated,
         gx_version=run.gx_version,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         expectations=run.expectations,
         gx_result=run.gx_result,
     )
@@ -261,6 +274,9 @@ def _delivery_parameters(config: KontrolConfig, settings: ValidationSettings) ->
         expected = settings.expected_rows.get(name, RowRange())
         parameters[suites.p_min_rows(name)] = expected.min
         parameters[suites.p_max_rows(name)] = expected.max
+    for name in EXTRACT_NAMES:  # the required ones: an optional register may be empty
+        parameters[suites.p_allowed_empty(name)] = int(name in settings.allow_empty)
+    parameters[suites.P_MIN_LINES_IN_WINDOW] = 0 if "payments" in settings.allow_empty else 1
     return parameters
 
 
@@ -356,9 +372,20 @@ def validate_delivery_facts(
         name: checks.ExtractCounts(load.rows_delivered, load.rows_rejected, load.rows_loaded)
         for name, load in loads.items()
     }
-    facts = checks.delivery_facts(staging_dir / CLEAN_DIR, specs, counts, as_of, previous_rows)
+    window = window_for(as_of, config.window_months)
+    facts = checks.delivery_facts(
+        staging_dir / CLEAN_DIR, specs, counts, as_of, previous_rows, window=window
+    )
     run = (session or _session()).run(
         doc, facts.to_pandas(), _delivery_parameters(config, settings)
+    )
+    details = _fact_details(facts, specs, window)
+    run = replace(
+        run,
+        expectations=tuple(
+            e if e.success or e.name not in details else replace(e, detail=details[e.name])
+            for e in run.expectations
+        ),
     )
     delivered = sum(c.rows_delivered for c in counts.values())
     return _outcome(suites.DELIVERY_SUITE, run, delivered, delivered, started)
@@ -385,6 +412,46 @@ def _for_delivered(doc: Mapping[str, Any], loads: Mapping[str, Any]) -> dict[str
     return {**doc, "expectations": kept}
 
 
+def _fact_details(
+    facts: pl.DataFrame, specs: Mapping[str, ExtractSpec], window: Window
+) -> dict[str, str]:
+    """The plausibility facts in words: file, column, window and counts, never a row's value."""
+    from kontrol.validation import checks
+
+    def fact(extract: str, metric: str) -> Any:
+        column = checks.fact_column(extract, metric)
+        return facts[column][0] if column in facts.columns else None
+
+    details: dict[str, str] = {}
+    for name, spec in specs.items():
+        details[checks.fact_column(name, checks.FACT_EMPTY)] = (
+            f"{spec.file_name}: file: no rows; a required extract may not be empty "
+            "(validation.allow_empty lists the extracts that may)"
+        )
+        if name in checks.SUMMED_MONEY:
+            over = fact(name, checks.FACT_PERSONS_OVER_CASE_MONEY)
+            details[checks.fact_column(name, checks.FACT_PERSONS_OVER_CASE_MONEY)] = (
+                f"{spec.file_name}: column {checks.SUMMED_MONEY[name]}: {over} person(s) whose "
+                f"lines sum beyond decimal(14,2) ({checks.CASE_MONEY_MAX:,} DKK)"
+            )
+    if "payments" in specs:
+        file = specs["payments"].file_name
+        start = fact("payments", checks.FACT_LATEST_PERIOD_START)
+        end = fact("payments", checks.FACT_LATEST_PERIOD_END)
+        latest = (
+            f"the latest payment period found ends {end} (latest start {start})"
+            if end is not None
+            else "the file has no payment line at all"
+        )
+        details[checks.fact_column("payments", checks.FACT_LINES_IN_WINDOW)] = (
+            f"{file}: no payment line in the window {window.start} to {window.as_of}; {latest}"
+        )
+        details[checks.fact_column("payments", checks.FACT_STOPS_BEFORE_AS_OF_MONTH)] = (
+            f"{file}: payments stop before the as-of month {window.as_of:%Y-%m}; {latest}"
+        )
+    return details
+
+
 def validate_queue(queue: pl.DataFrame, *, suites_dir: Path | None = None) -> ValidationOutcome:
     """Validate the whole case queue (``QUEUE_SCHEMA`` frame) before it is published."""
     from kontrol.validation import suites
@@ -397,9 +464,41 @@ def validate_queue(queue: pl.DataFrame, *, suites_dir: Path | None = None) -> Va
     return _outcome(suites.QUEUE_SUITE, run, queue.height, queue.height, started)
 
 
+def failure_text(outcome: ValidationOutcome, expectation: ExpectationOutcome) -> str:
+    """One failed expectation in words, naming the file (and column) it concerns.
+
+    ``payments.parquet: no payment line in the window ... [delivery: payments__lines_in_window]``;
+    without a detail, the observed counts: ``persons.parquet (staged): column cpr:
+    cpr: malformed cpr (3 of 10 rows unexpected) [persons: cpr: malformed cpr]``.
+    """
+    from kontrol.validation.suites import DELIVERY_SUITE, QUEUE_SUITE
+
+    tag = f"[{outcome.suite}: {expectation.name}]"
+    if expectation.detail:
+        return f"{expectation.detail} {tag}"
+    if outcome.suite == DELIVERY_SUITE:
+        extract, _, metric = expectation.name.partition("__")
+        where = f"{extract}.parquet: {metric}"
+    elif outcome.suite == QUEUE_SUITE:
+        where = f"case queue (staged cases.parquet): {expectation.name}"
+    else:
+        column = f" column {expectation.column}:" if expectation.column else ""
+        where = f"{outcome.suite}.parquet (staged):{column} {expectation.name}"
+    observed = expectation.error or expectation.observed
+    return f"{where} ({observed}) {tag}" if observed else f"{where} {tag}"
+
+
 def raise_for_critical(outcomes: Sequence[ValidationOutcome]) -> None:
-    """Raise :class:`ValidationFailed` naming every failed critical expectation, if any."""
-    failed = [f"{o.suite}: {name}" for o in outcomes for name in o.critical_failures]
+    """Raise :class:`ValidationFailed` naming every failed critical expectation, if any.
+
+    One line: each failure names its file and what failed (:func:`failure_text`).
+    """
+    failed = [
+        failure_text(o, e)
+        for o in outcomes
+        for e in o.expectations
+        if not e.success and e.severity == "critical"
+    ]
     if failed:
         shown = "; ".join(failed[:10]) + (
             f"; and {len(failed) - 10} more" if len(failed) > 10 else ""

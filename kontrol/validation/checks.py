@@ -26,12 +26,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from kontrol.schema import AtLeast, Constraint, ExtractSpec, InSet, MatchesRegex, NotNull
+from kontrol.schema import (
+    CASE_MONEY,
+    AtLeast,
+    Constraint,
+    ExtractSpec,
+    InSet,
+    MatchesRegex,
+    NotNull,
+)
+from kontrol.window import Window
 
 #: Extracts whose ``cpr`` must be a person of ``persons`` (referential integrity).
 #: ``relations.related_cpr`` is deliberately *not* checked: a child's other
@@ -56,6 +66,23 @@ AS_OF_COLUMNS: Mapping[str, str] = {
 }
 
 DERIVED_PREFIX = "valid__"
+
+#: Money columns whose sums the rules take per person (net lines, case amounts,
+#: monthly income). A person whose lines sum, in absolute value, to more than
+#: :data:`CASE_MONEY_MAX` could overflow the queue's decimal(14,2); such a
+#: delivery is implausible (no one receives a trillion kroner) and fails.
+SUMMED_MONEY: Mapping[str, str] = {"payments": "amount_dkk", "income": "gross_income_dkk"}
+CASE_MONEY_MAX = Decimal("999999999999.99")
+assert (CASE_MONEY.precision, CASE_MONEY.scale) == (14, 2), "CASE_MONEY_MAX is decimal(14,2)'s"
+
+#: Delivery facts the report and the error message explain in words (no values).
+FACT_EMPTY = "empty"
+FACT_PERSONS_OVER_CASE_MONEY = "persons_over_case_money"
+FACT_LINES_IN_WINDOW = "lines_in_window"
+FACT_STOPS_BEFORE_AS_OF_MONTH = "stops_before_as_of_month"
+#: Context of the window facts: not validated, only quoted in messages.
+FACT_LATEST_PERIOD_START = "latest_period_start"
+FACT_LATEST_PERIOD_END = "latest_period_end"
 
 
 def slug(text: str) -> str:
@@ -168,12 +195,78 @@ def _exact_duplicates(path: Path, key: Sequence[str]) -> int:
     return int(frame.collect(engine="streaming").item())
 
 
+def _persons_over_case_money(path: Path, column: str) -> pl.DataFrame:
+    """One fact: persons whose ``column`` sums beyond :data:`CASE_MONEY_MAX` in absolute value.
+
+    The whole-file absolute sum is a bound for every person's: when it fits,
+    no person can overflow and the (costly, per-person) group-by is skipped.
+    """
+    wide = pl.Decimal(38, CASE_MONEY.scale or 0)
+    magnitude = pl.col(column).cast(wide).abs()
+    total = pl.scan_parquet(path).select(magnitude.sum()).collect(engine="streaming").item()
+    over = 0
+    if total is not None and total > CASE_MONEY_MAX:
+        over = (
+            pl.scan_parquet(path)
+            .group_by("cpr")
+            .agg(magnitude.sum().alias("total"))
+            .filter(pl.col("total") > CASE_MONEY_MAX)
+            .select(pl.len())
+            .collect(engine="streaming")
+            .item()
+        )
+    return pl.DataFrame({"over": [int(over)]}, schema={"over": pl.Int64})
+
+
+def _payment_window_facts(path: Path, window: Window) -> pl.DataFrame:
+    """Lines in the window, whether payments stop before the as-of month, the latest period."""
+    as_of_month = window.as_of.replace(day=1)
+    return (
+        pl.scan_parquet(path)
+        .select(
+            window.contains("period_start").sum().cast(pl.Int64).alias(FACT_LINES_IN_WINDOW),
+            pl.col("period_start").max().alias(FACT_LATEST_PERIOD_START),
+            pl.col("period_end").max().alias(FACT_LATEST_PERIOD_END),
+        )
+        .collect(engine="streaming")
+        .with_columns(
+            (pl.col(FACT_LATEST_PERIOD_END) < as_of_month)
+            .fill_null(False)
+            .cast(pl.Int64)
+            .alias(FACT_STOPS_BEFORE_AS_OF_MONTH)
+        )
+    )
+
+
+def plausibility_facts(
+    clean_dir: Path,
+    specs: Mapping[str, ExtractSpec],
+    counts: Mapping[str, ExtractCounts],
+    window: Window,
+) -> pl.DataFrame:
+    """One row: empty extracts, sums beyond decimal(14,2), payments in and up to the window."""
+    columns: dict[str, pl.Series] = {}
+    for name, count in counts.items():
+        columns[fact_column(name, FACT_EMPTY)] = pl.Series([int(count.rows_delivered == 0)])
+    for name, column in SUMMED_MONEY.items():
+        if name in specs:
+            over = _persons_over_case_money(clean_dir / specs[name].file_name, column)
+            columns[fact_column(name, FACT_PERSONS_OVER_CASE_MONEY)] = over["over"]
+    if "payments" in specs:
+        facts = _payment_window_facts(clean_dir / specs["payments"].file_name, window)
+        for fact in facts.columns:
+            columns[fact_column("payments", fact)] = facts[fact]
+    return pl.DataFrame(columns)
+
+
 def delivery_facts(
     clean_dir: Path,
     specs: Mapping[str, ExtractSpec],
     counts: Mapping[str, ExtractCounts],
     as_of: date,
     previous_rows: Mapping[str, int] | None,
+    *,
+    window: Window,
 ) -> pl.DataFrame:
     """One row of measurements over the whole delivery; the frame the ``delivery`` suite checks.
 
@@ -213,7 +306,8 @@ def delivery_facts(
         load_facts[fact_column(name, "staged_rows_mismatch")] = pl.Series(
             [abs(int(staged) - count.rows_loaded)]
         )
-    return pl.concat([pl.DataFrame(load_facts), measured], how="horizontal")
+    plausibility = plausibility_facts(clean_dir, specs, counts, window)
+    return pl.concat([pl.DataFrame(load_facts), measured, plausibility], how="horizontal")
 
 
 # --- the frame GX validates value by value ------------------------------------

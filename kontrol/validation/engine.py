@@ -16,12 +16,12 @@ removes any value list that might still appear, as a second guard.
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from kontrol.errors import mask
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,16 +50,6 @@ VALUE_KEYS = frozenset(
     }
 )
 
-#: A cpr-shaped number (with or without the dash) standing alone, masked in every
-#: report text. Digits inside a longer alphanumeric token (hex ids, fingerprints)
-#: are left alone, so GX's uuids and data fingerprints stay intact.
-CPR_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{6}-?[0-9]{4}(?![0-9A-Za-z])")
-MASK = "[masked]"
-
-
-def mask(text: str) -> str:
-    return CPR_LIKE.sub(MASK, text)
-
 
 def sanitise(value: Any) -> Any:
     """A deep copy without value lists; every string masked for cpr-shaped numbers."""
@@ -86,6 +76,9 @@ class ExpectationOutcome:
     observed: str
     description: str
     error: str | None = None
+    #: What failed, in words, for the report and the error message (dates and
+    #: counts, never a value of a row); set by kontrol for some delivery facts.
+    detail: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +90,7 @@ class ExpectationOutcome:
             "observed": self.observed,
             "description": self.description,
             "error": self.error,
+            "detail": self.detail,
         }
 
 
@@ -170,12 +164,15 @@ class GxSession:
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._source = self._context.data_sources.add_pandas("kontrol")
+        self._runs = 0
 
     def run(
         self, suite_doc: Mapping[str, Any], frame: pd.DataFrame, parameters: Mapping[str, Any]
     ) -> SuiteRun:
         gx = self._gx
-        label = f"{suite_doc['name']}-{uuid.uuid4().hex[:8]}"
+        # unique within this context, and the same in every run (no random names)
+        self._runs += 1
+        label = f"{suite_doc['name']}-{self._runs}"
         asset = self._source.add_dataframe_asset(label)
         batch = asset.add_batch_definition_whole_dataframe(label)
         suite = self._context.suites.add(gx.ExpectationSuite(**{**suite_doc, "name": label}))
@@ -214,7 +211,26 @@ class GxSession:
         order = {e["meta"]["name"]: i for i, e in enumerate(suite_doc["expectations"])}
         outcomes.sort(key=lambda o: order.get(o.name, len(order)))
         stats = {k: int(v) for k, v in result.statistics.items() if k != "success_percent"}
-        document = sanitise(result.to_json_dict())
+        document = deterministic(sanitise(result.to_json_dict()), label, suite_doc["name"])
         document["meta"]["expectation_suite_name"] = suite_doc["name"]
         document["suite_name"] = suite_doc["name"]
         return SuiteRun(tuple(outcomes), stats, self.version, document)
+
+
+#: Keys of a GX result that differ between identical runs: wall-clock times,
+#: uuids (run, validation, each expectation's id). Dropped, so that two
+#: identical runs give a byte-identical ``validation/`` (timings go to the log).
+UNSTABLE_KEYS = frozenset({"id", "run_id", "validation_id", "validation_time", "ge_load_time"})
+
+
+def deterministic(value: Any, label: str, name: str) -> Any:
+    """``value`` without :data:`UNSTABLE_KEYS`; the session's asset ``label`` becomes ``name``."""
+    if isinstance(value, dict):
+        return {
+            k: deterministic(v, label, name) for k, v in value.items() if k not in UNSTABLE_KEYS
+        }
+    if isinstance(value, list):
+        return [deterministic(v, label, name) for v in value]
+    if isinstance(value, str) and label in value:
+        return value.replace(label, name)
+    return value

@@ -6,7 +6,7 @@ without an import cycle: this module imports pydantic only.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class RowRange(BaseModel):
@@ -35,3 +35,19 @@ class ValidationSettings(BaseModel):
     volume_min_ratio: float = Field(default=0.8, gt=0)
     volume_max_ratio: float = Field(default=1.25, gt=0)
     expected_rows: dict[str, RowRange] = Field(default_factory=dict)
+    #: Extracts that may be delivered with zero rows. By default none may: an
+    #: empty required extract is a structural defect that fails the run
+    #: (an empty payments file would otherwise publish an empty queue as if
+    #: the month were clean). Naming ``payments`` here also lets a delivery
+    #: without any payment line in the window through.
+    allow_empty: tuple[str, ...] = ()
+
+    @field_validator("allow_empty")
+    @classmethod
+    def _known_extracts(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        from kontrol.schema import EXTRACT_NAMES
+
+        unknown = sorted(set(names) - set(EXTRACT_NAMES))
+        if unknown:
+            raise ValueError(f"unknown extract(s) {unknown}; expected some of {EXTRACT_NAMES}")
+        return tuple(sorted(set(names)))

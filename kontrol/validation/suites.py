@@ -101,6 +101,14 @@ def p_max_rows(extract: str) -> str:
     return f"{extract}_max_rows"
 
 
+def p_allowed_empty(extract: str) -> str:
+    """1 when configuration allows ``extract`` to be empty (``validation.allow_empty``), else 0."""
+    return f"{extract}_allowed_empty"
+
+
+P_MIN_LINES_IN_WINDOW = "payments_min_lines_in_window"
+
+
 CASE_ID_PATTERN = r"^[0-9a-f]{32}$"
 RUN_ID_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}$"
 
@@ -354,6 +362,50 @@ def delivery_suite(specs: dict[str, ExtractSpec]) -> list[Doc]:
                 "(null: no previous run known, not evaluated)",
             )
         )
+        if spec.required:  # an optional register may well be empty (CONTRACT.md 1b)
+            docs.append(
+                _fact(
+                    name,
+                    checks.FACT_EMPTY,
+                    severity=CRITICAL,
+                    maximum=_param(p_allowed_empty(name)),
+                    description="a required extract delivered with zero rows is a structural "
+                    "defect, unless configuration allows it (validation.allow_empty)",
+                )
+            )
+        if name in checks.SUMMED_MONEY:
+            docs.append(
+                _fact(
+                    name,
+                    checks.FACT_PERSONS_OVER_CASE_MONEY,
+                    severity=CRITICAL,
+                    description=f"persons whose {checks.SUMMED_MONEY[name]} lines sum, in "
+                    "absolute value, beyond decimal(14,2) (999,999,999,999.99 DKK): "
+                    "implausible, and a case amount could not be represented",
+                )
+            )
+        if name == "payments":
+            docs.append(
+                _fact(
+                    name,
+                    checks.FACT_LINES_IN_WINDOW,
+                    severity=CRITICAL,
+                    minimum=_param(P_MIN_LINES_IN_WINDOW),
+                    maximum=None,
+                    description="payment lines whose period starts in the run's window: "
+                    "none means the delivery or the as-of date is wrong, and an empty "
+                    "queue would look like a clean month",
+                )
+            )
+            docs.append(
+                _fact(
+                    name,
+                    checks.FACT_STOPS_BEFORE_AS_OF_MONTH,
+                    severity=WARNING,
+                    description="1 when the latest payment period ends before the as-of "
+                    "month: the ledger may have been cut early",
+                )
+            )
         if name in checks.REFERRING_EXTRACTS:
             docs.append(
                 _fact(

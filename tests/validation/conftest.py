@@ -36,12 +36,28 @@ class Staged:
         self.loads = loads
 
 
+def validation_rows() -> Rows:
+    """The tiny delivery, paid up to the as-of month (else a warning says payments stop early)."""
+    rows = copy.deepcopy(tiny_rows())
+    last = rows["payments"][-1]
+    rows["payments"].append(
+        {
+            **last,
+            "payment_id": "P10",
+            "period_start": date(2026, 10, 1),
+            "period_end": date(2026, 10, 31),
+            "paid_date": date(2026, 10, 1),
+        }
+    )
+    return rows
+
+
 @pytest.fixture
 def stage(tmp_path: Path) -> Callable[..., Staged]:
     """Write ``rows`` as a delivery and load it (optionally with a lax reject limit)."""
 
     def run(rows: Rows | None = None, max_reject_share: str = "0.01") -> Staged:
-        delivery = write_delivery(tmp_path / "delivery", rows or tiny_rows())
+        delivery = write_delivery(tmp_path / "delivery", rows or validation_rows())
         config = KontrolConfig(loader=LoaderConfig(max_reject_share=Decimal(max_reject_share)))
         staging = tmp_path / "staging"
         loads = pipeline.load_delivery(delivery, staging, config)
@@ -52,7 +68,7 @@ def stage(tmp_path: Path) -> Callable[..., Staged]:
 
 @pytest.fixture
 def rows() -> Rows:
-    return copy.deepcopy(tiny_rows())
+    return validation_rows()
 
 
 def _cases_frame(n: int = 3) -> pl.DataFrame:
