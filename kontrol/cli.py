@@ -144,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted; the previous publication is unchanged", 130)
     except Exception as error:  # the last resort: anything above did not foresee
         return _internal_error(error, args.log_file)
+    except BaseException as error:  # a Rust panic in polars/pyarrow (pyo3's PanicException)
+        if isinstance(error, SystemExit | GeneratorExit):
+            raise
+        return _internal_error(error, args.log_file)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

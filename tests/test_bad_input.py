@@ -361,3 +361,23 @@ def test_validation_is_byte_identical_across_identical_runs(delivery: Path, tmp_
     text = b"".join(first.values()).decode()
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", text)  # no uuids
     assert not re.search(r"\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}", text)  # no wall-clock times
+
+
+class Panic(BaseException):
+    """Like pyo3's PanicException (a Rust panic in polars): not an ``Exception``."""
+
+
+def test_a_panic_is_reported_like_any_unexpected_error(
+    delivery: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def panic(*args: object) -> None:
+        raise Panic("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(pipeline, "delivery_summary", panic)
+    log = tmp_path / "kontrol.log"
+    assert main(["-q", "--log-file", str(log), "load", "--extracts", str(delivery)]) == 1
+    assert the_error(capsys).startswith("kontrol: internal error (Panic)")
+    assert "Option::unwrap()" in log.read_text()
