@@ -319,20 +319,33 @@ def assemble(staging_dir: Path, as_of: date, config: KontrolConfig, case_key: by
     return run_id
 
 
-def write_fairness_report(staging_dir: Path) -> None:
+def write_fairness_report(staging_dir: Path, as_of: date, config: KontrolConfig) -> None:
     """The fairness report of the staged queue as it will be published.
 
-    The one place protected attributes (sex, citizenship) are read, after the
-    queue is final (case register applied): it shows auditors how each group
-    is selected and ranked, and can influence nothing.
+    The one place protected attributes (sex, citizenship, age) are read, after
+    the queue is final (case register applied), by :mod:`kontrol.fairness`: it
+    shows auditors how each group is selected, overall and per evaluated rule
+    of the catalogue, and can influence nothing.
     """
-    from kontrol import scoring
+    from kontrol import fairness
 
     queue = read_staged_queue(staging_dir)
     recipients = io.scan_parquet(staging_dir / RECIPIENTS_FILE).collect()
-    report = scoring.fairness_report(queue, recipients, open_staged(staging_dir).persons)
+    evaluated = cases_per_rule(staging_dir)
+    rules = {
+        rule.rule_id: {
+            "name": rule.name_en,
+            "reads": list(rule.reads),
+            "benefits": list(rule.benefits_in_scope.resolve(config)),
+        }
+        for rule in CATALOGUE
+        if rule.rule_id in evaluated
+    }
+    report = fairness.fairness_report(
+        queue, recipients, open_staged(staging_dir).persons, as_of=as_of, rules=rules
+    )
     io.write_json(report, staging_dir / FAIRNESS_DIR / "fairness.json")
-    io.write_text(scoring.render_fairness_html(report), staging_dir / FAIRNESS_DIR / "index.html")
+    io.write_text(fairness.render_fairness_html(report), staging_dir / FAIRNESS_DIR / "index.html")
 
 
 def fairness_summary(staging_dir: Path) -> dict[str, object]:

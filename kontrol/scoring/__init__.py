@@ -14,8 +14,9 @@ can check three things by reading it:
 3. **How the queue is ordered**: :func:`prioritise`, one formula, documented
    and configurable (:mod:`kontrol.scoring.priority`).
 
-The fairness report (:mod:`kontrol.scoring.fairness`) is the one place that
-reads sex and citizenship, after the queue is final.
+The fairness report is its own package (:mod:`kontrol.fairness`), the one
+place that reads sex, citizenship and age, after the queue is final; scoring
+never imports it.
 
 Typical use in the pipeline's assemble stage::
 
@@ -23,13 +24,11 @@ Typical use in the pipeline's assemble stage::
     scored = score(features, config.scoring, cases["cpr"])
     cases = attach_scores(cases, scored)           # anomaly_score + evidence.score_explanation
     queue = prioritise(cases, rule_weights(), config.scoring)
-    report = fairness_report(queue, features.select("cpr"), extracts.persons)
 """
 
 from __future__ import annotations
 
 from kontrol.scoring.config import ScoringConfig
-from kontrol.scoring.fairness import fairness_report, render_fairness_html
 from kontrol.scoring.features import (
     FEATURE_NAMES,
     FEATURES,
@@ -57,11 +56,9 @@ __all__ = [
     "Feature",
     "ScoringConfig",
     "attach_scores",
-    "fairness_report",
     "person_features",
     "prioritise",
     "priority_value",
-    "render_fairness_html",
     "rule_weights",
     "score",
 ]

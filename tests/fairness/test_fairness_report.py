@@ -13,13 +13,12 @@ from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
 from kontrol.queue import DEMO_CASE_KEY, assemble_queue
 from kontrol.rules import evaluate_rules
+from kontrol.fairness import fairness_report, render_fairness_html
 from kontrol.scoring import (
     ScoringConfig,
     attach_scores,
-    fairness_report,
     person_features,
     prioritise,
-    render_fairness_html,
     rule_weights,
     score,
 )
@@ -41,7 +40,7 @@ def town_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pl.Data
     queue = prioritise(
         attach_scores(base, score(features, config, base["cpr"])), rule_weights(), config
     )
-    return fairness_report(queue, features.select("cpr"), ex.persons), queue, ex
+    return fairness_report(queue, features.select("cpr"), ex.persons, as_of=AS_OF), queue, ex
 
 
 def test_report_has_groups_and_consistent_totals(town_report: tuple) -> None:  # type: ignore[type-arg]
@@ -64,7 +63,7 @@ def test_report_has_groups_and_consistent_totals(town_report: tuple) -> None:  #
 def test_small_counts_are_suppressed_with_a_complement(town_report: tuple) -> None:  # type: ignore[type-arg]
     _, queue, ex = town_report
     recipients = queue.select("cpr")  # tiny population: forces suppression
-    report = fairness_report(queue, recipients, ex.persons, min_cell=25, top_share=0.05)
+    report = fairness_report(queue, recipients, ex.persons, min_cell=25, top_share=0.05, as_of=AS_OF)
     for rows in report["attributes"].values():
         for field in ("recipients", "selected", "cases", "top_cases"):
             hidden = [r for r in rows if r[field] is None]
@@ -77,9 +76,16 @@ def test_small_counts_are_suppressed_with_a_complement(town_report: tuple) -> No
 def test_handmade_groups_are_merged_and_suppressed() -> None:
     cprs = [f"{i:010d}" for i in range(60)]
     citizenship = ["DK"] * 40 + ["SE"] * 12 + ["SY"] * 5 + ["IQ"] * 3
-    persons = pl.LazyFrame({"cpr": cprs, "sex": ["K", "M"] * 30, "citizenship": citizenship})
+    persons = pl.LazyFrame(
+        {
+            "cpr": cprs,
+            "sex": ["K", "M"] * 30,
+            "citizenship": citizenship,
+            "birth_date": [date(1980, 1, 1)] * 60,
+        }
+    )
     queue = pl.DataFrame({"cpr": cprs[:30] + cprs[52:], "priority": list(range(1, 39))})
-    report = fairness_report(queue, pl.DataFrame({"cpr": cprs}), persons, min_cell=10)
+    report = fairness_report(queue, pl.DataFrame({"cpr": cprs}), persons, min_cell=10, as_of=AS_OF)
     rows = {r["group"]: r for r in report["attributes"]["citizenship"]}
     assert set(rows) == {"DK", "EU-EEA", "other"}
     assert rows["other"]["recipients"] is None  # 8 persons: SY and IQ merged, still small
