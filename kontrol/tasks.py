@@ -535,7 +535,8 @@ def _apply_lifecycle(run: RunSpec, run_id: str, case_key: bytes) -> dict[str, in
     )
     io.write_parquet(kept, work / pipeline.CASES_FILE)
     io.write_parquet(suppressed, work / SUPPRESSED_FILE)
-    pipeline.write_fairness_report(work, run.as_of, run.config)  # of the queue as published, after suppression
+    # of the queue as published, after suppression
+    pipeline.write_fairness_report(work, run.as_of, run.config)
     recipients = io.read_parquet(work / pipeline.RECIPIENTS_FILE)
     sample = draw_control_sample(
         recipients,

@@ -283,9 +283,7 @@ def _derive(row: dict[str, Any], totals: dict[str, int]) -> None:
     row["selection_rate"] = _ratio(sel, rec) if known else None
     row["rate_ci"] = _pair(rate_ci(sel, rec), 4) if known else None
     rate = row["selection_rate"]
-    row["rate_ratio"] = (
-        None if rate is None or overall == 0 else round((sel / rec) / overall, 3)
-    )
+    row["rate_ratio"] = None if rate is None or overall == 0 else round((sel / rec) / overall, 3)
     row["ratio_ci"] = (
         _pair(ratio_ci(sel, rec, totals["selected"], totals["recipients"]), 3)
         if known and overall
@@ -321,7 +319,9 @@ def fairness_report(
         .join(_groups(persons, as_of).collect(), on="cpr", how="left")
         .with_columns(pl.col(*ATTRIBUTES).fill_null("unknown"))
     )
-    merged = {attr: _merge_small(labelled.select("cpr", attr), attr, min_cell) for attr in ATTRIBUTES}
+    merged = {
+        attr: _merge_small(labelled.select("cpr", attr), attr, min_cell) for attr in ATTRIBUTES
+    }
     cases = queue.select("cpr", "priority")
     if rules is None:
         ids = sorted(queue["rule_id"].unique()) if "rule_id" in queue.columns else []

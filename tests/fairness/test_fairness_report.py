@@ -11,9 +11,9 @@ import pytest
 
 from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
+from kontrol.fairness import fairness_report, render_fairness_html
 from kontrol.queue import DEMO_CASE_KEY, assemble_queue
 from kontrol.rules import evaluate_rules
-from kontrol.fairness import fairness_report, render_fairness_html
 from kontrol.scoring import (
     ScoringConfig,
     attach_scores,
@@ -63,7 +63,9 @@ def test_report_has_groups_and_consistent_totals(town_report: tuple) -> None:  #
 def test_small_counts_are_suppressed_with_a_complement(town_report: tuple) -> None:  # type: ignore[type-arg]
     _, queue, ex = town_report
     recipients = queue.select("cpr")  # tiny population: forces suppression
-    report = fairness_report(queue, recipients, ex.persons, min_cell=25, top_share=0.05, as_of=AS_OF)
+    report = fairness_report(
+        queue, recipients, ex.persons, min_cell=25, top_share=0.05, as_of=AS_OF
+    )
     for rows in report["attributes"].values():
         for field in ("recipients", "selected", "cases", "top_cases"):
             hidden = [r for r in rows if r[field] is None]
