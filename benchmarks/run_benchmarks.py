@@ -81,11 +81,11 @@ def measure_duckdb(data: Path) -> dict[str, Any]:
 
 
 def _staged(data: Path, staged: Path) -> KontrolConfig:
-    from kontrol import pipeline
+    from kontrol import catalogue, pipeline
     from kontrol.config import KontrolConfig
 
     config = KontrolConfig()
-    if not (staged / pipeline.LOADS_DIR).is_dir():
+    if not catalogue.directory(staged, "loads").is_dir():
         pipeline.load_delivery(data, staged, config)
     return config
 
@@ -94,13 +94,13 @@ def measure_rules(data: Path, staged: Path) -> dict[str, Any]:
     """The rule stage as the pipeline runs it (shared inputs materialised once)."""
     import polars as pl
 
-    from kontrol import pipeline
+    from kontrol import catalogue, pipeline
 
     config = _staged(data, staged)
     started = time.perf_counter()
     pipeline.apply_rules(staged, AS_OF, config)
     seconds = time.perf_counter() - started
-    cases = pl.read_parquet(staged / pipeline.RULE_CASES_FILE)
+    cases = pl.read_parquet(catalogue.path(staged, "rule_cases"))
     counts = cases.group_by("rule_id").len().sort("rule_id")
     return {
         "seconds": seconds,
@@ -125,10 +125,10 @@ def measure_validate(data: Path, staged: Path) -> dict[str, Any]:
 
 def measure_score(data: Path, staged: Path) -> dict[str, Any]:
     """Features over all recipients, the IsolationForest, scores for the case persons."""
-    from kontrol import pipeline
+    from kontrol import catalogue, pipeline
 
     config = _staged(data, staged)
-    if not (staged / pipeline.RULE_CASES_FILE).is_file():
+    if not (catalogue.path(staged, "rule_cases")).is_file():
         pipeline.apply_rules(staged, AS_OF, config)
     started = time.perf_counter()
     scored = pipeline.score(staged, AS_OF, config)

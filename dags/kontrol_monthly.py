@@ -1,12 +1,12 @@
 """``kontrol_monthly``: the monthly kontrol run as an Airflow 3 DAG.
 
-Task graph (each task body is a few lines calling :mod:`kontrol.tasks`, the
-same functions ``kontrol run`` calls in one process)::
-
-    wait_for_delivery >> prepare >> load_extract[persons, residence_events,
-    relations, payments, income] >> validate_delivery >> apply_rules >> score
-    >> assemble >> validate_queue >> write_manifest >> publish  --(Asset)-->
-    kontrol_case_export
+Task graph: ``wait_for_delivery``, then one task per step of the step table
+:data:`kontrol.steps.STEPS` (the same table ``kontrol run`` iterates in one
+process). A task's upstream tasks are the steps that write the datasets it
+reads (:func:`kontrol.steps.upstream`); ``load_extract`` is mapped over the
+extracts of :data:`kontrol.catalogue.ALL_EXTRACTS` (an optional one the delivery
+does not hold loads nothing). ``publish`` emits the case-queue Asset that
+schedules ``kontrol_case_export``.
 
 * **Parameters** (validated by their JSON schema): ``extracts_dir`` (default:
   Variable ``kontrol_deliveries_root`` / ``YYYY-MM`` of as_of), ``out_dir``
@@ -52,13 +52,14 @@ from airflow.sdk import (
     CronDataIntervalTimetable,
     Param,
     PokeReturnValue,
-    chain,
     dag,
     get_current_context,
     task,
 )
 from airflow.sdk.exceptions import AirflowFailException
 
+from kontrol import catalogue  # plain data, standard library only
+from kontrol import steps as step_table
 from kontrol.airflow_ops import REGISTER_POOL, FailureNotifier, publish_deadline, sensor_timed_out
 
 log = logging.getLogger(__name__)
@@ -69,20 +70,6 @@ TIMEZONE = "Europe/Copenhagen"
 CASE_QUEUE = Asset(name="kontrol_case_queue", uri="kontrol://case-queue", group="kontrol")
 #: The production source of the case key (its password field), e.g. from a secrets backend.
 CASE_KEY_CONN_ID = "kontrol_case_key"
-#: The five extracts of CONTRACT.md section 1 and the four optional ones of section 1b,
-#: one mapped load task each (an optional one not delivered loads nothing). The same as
-#: kontrol.schema.ALL_EXTRACT_NAMES (a test checks), written out so that parsing imports no kontrol.
-EXTRACTS = [
-    "persons",
-    "residence_events",
-    "relations",
-    "payments",
-    "income",
-    "utility_readings",
-    "tenancies",
-    "inspections",
-    "custody",
-]
 DELIVERIES_ROOT_VARIABLE = "kontrol_deliveries_root"
 #: The case register across months (kontrol.lifecycle), under the output root.
 REGISTER_DIR = "register"
@@ -99,6 +86,7 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 #: The tasks that read or write the case register run one at a time across all runs
 #: (scheduled, triggered, backfilled, cleared): the one-slot pool.
+#: The step table declares them (``Step.register``); see :func:`_register_args`.
 REGISTER_TASK_ARGS: dict[str, Any] = {"pool": REGISTER_POOL}
 #: And a month's ``assemble`` (statuses from the register) waits until the month before has
 #: published and recorded its cases; its ``publish`` until the month before has published.
@@ -153,13 +141,21 @@ PARAMS = {
 
 
 @contextmanager
-def _data_errors_fail_fast() -> Iterator[None]:
-    """A :class:`KontrolError` is a defect in the data or the setup: retrying cannot help."""
+def _data_errors_fail_fast(work_dir: str | None) -> Iterator[None]:
+    """A :class:`KontrolError` is a defect in the data or the setup: retrying cannot help.
+
+    The run is over, so its work directory's staged data (cpr values) is
+    removed at once; any other error keeps it for the retry.
+    """
     from kontrol.errors import KontrolError
 
     try:
         yield
     except KontrolError as error:
+        if work_dir is not None:
+            from kontrol import tasks
+
+            tasks.discard_work(work_dir)
         raise AirflowFailException(f"{type(error).__name__}: {error}") from error
 
 
@@ -260,17 +256,33 @@ def kontrol_monthly() -> None:
         status = tasks.delivery_status(run["extracts_dir"], require_marker=run["require_marker"])
         log.info("delivery %s: %s", run["extracts_dir"], status.reason)
         if not status.complete:  # after SENSOR_TIMEOUT: fail, naming every missing file
-            sensor_timed_out(get_current_context(), SENSOR_TIMEOUT, run, EXTRACTS, status.reason)
+            sensor_timed_out(
+                get_current_context(),
+                SENSOR_TIMEOUT,
+                run,
+                list(catalogue.ALL_EXTRACTS),
+                status.reason,
+            )
         return PokeReturnValue(is_done=status.complete, xcom_value=run)
 
-    @task(execution_timeout=timedelta(minutes=10), **REGISTER_TASK_ARGS)
+    first, *rest = step_table.STEPS
+
+    @task(
+        task_id=first.name,
+        execution_timeout=_timeout(first),
+        doc_md=first.why,
+        **_register_args(first),
+    )
     def prepare(run: dict[str, Any]) -> dict[str, Any]:
-        """Fail fast (case key, output root, configuration, the extracts); empty the work dir."""
+        """The first step takes the run's parameters; it fixes them for every later step.
+
+        Fails fast (case key, output root, configuration, the extracts).
+        """
         from kontrol import tasks
 
         as_of = date.fromisoformat(run["as_of"])
         _case_key(bool(run["demo_key"]))  # before any work: names the Connection and the param
-        with _data_errors_fail_fast():
+        with _data_errors_fail_fast(None):
             tasks.check_output_root(run["out_dir"])
             config = tasks.config_from(run["config_file"], run["window_months"])
             return tasks.prepare(
@@ -283,99 +295,80 @@ def kontrol_monthly() -> None:
                 register_dir=Path(run["out_dir"]) / REGISTER_DIR,
             )
 
-    @task(execution_timeout=timedelta(hours=1), map_index_template="{{ extract }}")
-    def load_extract(work_dir: str, extract: str) -> dict[str, Any]:
-        """Load, check and validate one extract (clean rows, rejects, GX outcome)."""
-        from kontrol import tasks
-
-        get_current_context()["extract"] = extract  # type: ignore[typeddict-unknown-key]
-        with _data_errors_fail_fast():
-            return tasks.load_extract(work_dir, extract)
-
-    @task(execution_timeout=timedelta(hours=1))
-    def validate_delivery(work_dir: str) -> dict[str, Any]:
-        """Whole-delivery checks, then the gate: too many rejects or a critical failure."""
-        from kontrol import tasks
-
-        with _data_errors_fail_fast():
-            return tasks.validate_delivery(work_dir)
-
-    @task(execution_timeout=timedelta(hours=2))
-    def apply_rules(work_dir: str) -> dict[str, Any]:
-        from kontrol import tasks
-
-        with _data_errors_fail_fast():
-            return tasks.apply_rules(work_dir)
-
-    @task(execution_timeout=timedelta(hours=1))
-    def score(work_dir: str) -> dict[str, Any]:
-        from kontrol import tasks
-
-        with _data_errors_fail_fast():
-            return tasks.score(work_dir)
-
-    # wait_for_downstream: a month classifies its cases only after the month before has
-    # published and recorded them (publish is made a direct downstream of assemble below)
-    @task(
-        execution_timeout=timedelta(minutes=30),
-        wait_for_downstream=True,
-        **REGISTER_TASK_ARGS,
-        **IN_MONTH_ORDER,
-    )
-    def assemble(work_dir: str) -> dict[str, Any]:
-        """Case ids (HMAC with the case key), scores, priority, run id, fairness report."""
-        from kontrol import tasks
-
-        demo = bool(get_current_context()["params"]["demo_key"])
-        with _data_errors_fail_fast():
-            return tasks.assemble(work_dir, _case_key(demo))
-
-    @task(execution_timeout=timedelta(minutes=30))
-    def validate_queue(work_dir: str) -> dict[str, Any]:
-        from kontrol import tasks
-
-        with _data_errors_fail_fast():
-            return tasks.validate_queue(work_dir)
-
-    @task(execution_timeout=timedelta(minutes=10), **REGISTER_TASK_ARGS)
-    def write_manifest(work_dir: str) -> dict[str, Any]:
-        from kontrol import tasks
-
-        with _data_errors_fail_fast():
-            return tasks.write_manifest(work_dir)
-
-    @task(
-        execution_timeout=timedelta(minutes=10),
-        outlets=[CASE_QUEUE],
-        **REGISTER_TASK_ARGS,
-        **IN_MONTH_ORDER,
-    )
-    def publish(work_dir: str) -> dict[str, Any]:
-        """Atomic renames into out_dir/<as_of>/, manifest last; emits the case-queue Asset."""
-        from kontrol import tasks
-
-        with _data_errors_fail_fast():
-            published = tasks.publish(work_dir)
-        get_current_context()["outlet_events"][CASE_QUEUE].extra = published
-        return published
-
     # XComArgs at parse time (the decorators' typing says otherwise)
     prepared: Any = prepare(cast(Any, wait_for_delivery()))
     work_dir = prepared["work_dir"]
-    loaded = load_extract.partial(work_dir=work_dir).expand(extract=EXTRACTS)
-    assembled: Any = assemble(work_dir)
-    published: Any = publish(work_dir)
-    chain(
-        loaded,
-        validate_delivery(work_dir),
-        apply_rules(work_dir),
-        score(work_dir),
-        assembled,
-        validate_queue(work_dir),
-        write_manifest(work_dir),
-        published,
+    made: dict[str, Any] = {first.name: prepared}
+    upstream = step_table.upstream()
+    for step in rest:
+        operator = _step_task(step)
+        if step.per_extract:
+            node = operator.partial(work_dir=work_dir).expand(extract=list(catalogue.ALL_EXTRACTS))
+        else:
+            node = operator(work_dir)
+        for name in sorted(upstream[step.name] - {first.name}):  # prepare: by XCom
+            made[name] >> node
+        made[step.name] = node
+
+
+def _timeout(step: step_table.Step) -> timedelta:
+    return timedelta(minutes=step.timeout_minutes)
+
+
+def _register_args(step: step_table.Step) -> dict[str, Any]:
+    """A step that touches the case register runs in the one-slot pool; a step the table
+    puts in month order depends on the month before (``wait_for_downstream``: until the
+    month before has published and recorded its cases, its downstream being ``publish``)."""
+    args: dict[str, Any] = {}
+    if step.register:
+        args.update(REGISTER_TASK_ARGS)
+    if step.in_month_order:
+        args.update(IN_MONTH_ORDER)
+    if step.wait_for_downstream:
+        args["wait_for_downstream"] = True
+    return args
+
+
+def _step_task(step: step_table.Step) -> Any:
+    """The task of one step of the table: a few lines around :func:`kontrol.tasks.run_step`."""
+    announces = "published" in step.outputs
+    if step.per_extract:
+
+        @task(
+            task_id=step.name,
+            execution_timeout=_timeout(step),
+            doc_md=step.why,
+            map_index_template="{{ extract }}",
+            **_register_args(step),
+        )
+        def per_extract(work_dir: str, extract: str) -> dict[str, Any]:
+            from kontrol import tasks
+
+            get_current_context()["extract"] = extract  # type: ignore[typeddict-unknown-key]
+            with _data_errors_fail_fast(work_dir):
+                return tasks.run_step(step.name, work_dir, extract=extract)
+
+        return per_extract
+
+    @task(
+        task_id=step.name,
+        execution_timeout=_timeout(step),
+        doc_md=step.why,
+        outlets=[CASE_QUEUE] if announces else [],
+        **_register_args(step),
     )
-    assembled >> published  # for assemble's wait_for_downstream (months in order)
+    def once(work_dir: str) -> dict[str, Any]:
+        from kontrol import tasks
+
+        context = get_current_context()
+        key = _case_key(bool(context["params"]["demo_key"])) if step.case_key else None
+        with _data_errors_fail_fast(work_dir):
+            result = tasks.run_step(step.name, work_dir, case_key=key)
+        if announces:
+            context["outlet_events"][CASE_QUEUE].extra = result
+        return result
+
+    return once
 
 
 kontrol_monthly()

@@ -282,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from kontrol import io, pipeline
+    from kontrol import catalogue, io, pipeline
 
     config = _config(args)
     with tempfile.TemporaryDirectory(prefix="kontrol-load-") as staging_name:
@@ -291,7 +291,7 @@ def _load(args: argparse.Namespace) -> int:
         for line in pipeline.delivery_summary(loads, pipeline.open_staged(staging)):
             print(line)
         if args.rejects_out is not None:
-            io.publish(staging / pipeline.REJECTS_DIR, args.rejects_out)
+            io.publish(catalogue.directory(staging, "rejects"), args.rejects_out)
             print(f"rejects written to {args.rejects_out}")
     return 0
 

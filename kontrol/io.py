@@ -692,3 +692,20 @@ def read_outcome_cells(path: Path) -> OutcomeCells:
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx_cells(path)
     raise OutcomesFileError(path, "expected a .csv or .xlsx file")
+
+
+def empty_private_dir(path: Path, keep: tuple[str, ...] = ()) -> None:
+    """Create ``path`` owner-only (:func:`make_private_dir`: it will hold cpr values) or
+    empty it, but for ``keep``."""
+    make_private_dir(path)
+    for child in path.iterdir():
+        if child.name not in keep:
+            remove_path(child)
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file, a symlink or a whole directory; nothing if it is not there."""
+    if path.is_dir() and not path.is_symlink():
+        remove_tree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -5,27 +5,15 @@ transforms, and writes files back; stages hand each other *directories*,
 never frames, so the same functions serve the CLI (one process) and the
 Airflow DAG (one task per stage, paths in XCom).
 
-All stages share one *work directory* (the run's private staging area):
-
-==========================  =====================================================
-``clean/<extract>.parquet``  stage 1: rows that passed every check, declared types
-``rejects/<extract>.parquet`` stage 1: rows set aside, as delivered + reject_reason
-``loads/<extract>.json``     stage 1: counts, sha256 and reasons (no values)
-``net_lines.parquet``        stage 2: positive net payment lines in the window
-``timeline.parquet``         stage 2: person-state intervals up to as_of
-``rule_cases.parquet``       stage 2: one row per (rule, cpr), before ids/priority
-``scores.parquet``           stage 3: anomaly score and explanation per case's person
-``recipients.parquet``       stage 3: the cpr of every benefit recipient in the window
-``cases.parquet``            stage 4: the case queue as it will be published
-``fairness/``                after the register: the fairness report of that queue
-==========================  =====================================================
+All stages share one *work directory* (the run's private staging area);
+the name and place of every file in it is declared in :mod:`kontrol.catalogue`
+and the order of the stages in :mod:`kontrol.steps`.
 
 Stage 1, :func:`load_extract` / :func:`load_delivery`: structural checks,
 key checks, row checks. Stage 2, :func:`apply_rules`. Stage 3,
-:func:`score`. Stage 4, :func:`assemble` (case ids, scores, priority, run
-id). Once the case register has been applied, :func:`write_fairness_report`
-describes the final queue. Publication is :func:`publish`, which moves the
-outputs into place.
+:func:`score`. Stage 4, :func:`assemble` (case ids, scores, priority). Once
+the case register has been applied, :func:`write_fairness_report` describes
+the final queue.
 """
 
 from __future__ import annotations
@@ -38,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kontrol import __version__, io, loader
+from kontrol import __version__, catalogue, io, loader
 from kontrol.config import KontrolConfig
 from kontrol.errors import KontrolError
 from kontrol.extracts import Extracts
@@ -47,18 +35,6 @@ from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, RuleInputs, RuleSpec, ev
 from kontrol.schema import ALL_EXTRACT_NAMES, EXTRACT_NAMES, OPTIONAL_SPECS, all_extract_specs
 
 log = logging.getLogger(__name__)
-
-CLEAN_DIR = "clean"
-REJECTS_DIR = "rejects"
-LOADS_DIR = "loads"
-NET_LINES_FILE = "net_lines.parquet"
-TIMELINE_FILE = "timeline.parquet"
-RULE_CASES_FILE = "rule_cases.parquet"
-SCORES_FILE = "scores.parquet"
-RECIPIENTS_FILE = "recipients.parquet"
-FAIRNESS_DIR = "fairness"
-CASES_FILE = "cases.parquet"
-MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -105,12 +81,14 @@ def load_extract(
     loader.raise_for_key_defects(spec, int(keys["null_keys"][0]), duplicates)
 
     rejects = loader.rejected_rows(delivered, spec).collect(engine="streaming")
-    io.write_parquet(rejects, staging_dir / REJECTS_DIR / spec.file_name)
+    io.write_parquet(rejects, catalogue.path(staging_dir, "rejects", extract=name))
     summary = loader.summarise_rejects(name, rows_delivered, rejects)
     if enforce_reject_rate:
         loader.raise_for_reject_rate(spec, summary, config.loader.max_reject_share)
 
-    io.sink_parquet(loader.clean_rows(delivered, spec), staging_dir / CLEAN_DIR / spec.file_name)
+    io.sink_parquet(
+        loader.clean_rows(delivered, spec), catalogue.path(staging_dir, "clean", extract=name)
+    )
     result = ExtractLoad(
         extract=name,
         file=spec.file_name,
@@ -120,7 +98,7 @@ def load_extract(
         rows_loaded=rows_delivered - summary.rows_rejected,
         reject_reasons=summary.reasons,
     )
-    io.write_json(result.to_json(), staging_dir / LOADS_DIR / f"{name}.json")
+    io.write_json(result.to_json(), catalogue.path(staging_dir, "loads", extract=name))
     log.info(
         "loaded %s: %d rows delivered, %d rejected",
         name,
@@ -182,21 +160,19 @@ def read_loads(staging_dir: Path) -> dict[str, ExtractLoad]:
     The five required extracts always (a missing one is an error); an
     optional one when it was delivered and loaded.
     """
-    loads = staging_dir / LOADS_DIR
     return {
-        name: ExtractLoad(**io.read_json(loads / f"{name}.json"))
+        name: ExtractLoad(**io.read_json(catalogue.path(staging_dir, "loads", extract=name)))
         for name in ALL_EXTRACT_NAMES
-        if name in EXTRACT_NAMES or (loads / f"{name}.json").is_file()
+        if name in EXTRACT_NAMES or catalogue.path(staging_dir, "loads", extract=name).is_file()
     }
 
 
 def open_staged(staging_dir: Path) -> Extracts:
     """The staged clean extracts as LazyFrames, ready for the rules (optional ones if staged)."""
-    clean = staging_dir / CLEAN_DIR
     frames = {
-        name: io.scan_parquet(clean / f"{name}.parquet")
+        name: io.scan_parquet(catalogue.path(staging_dir, "clean", extract=name))
         for name in ALL_EXTRACT_NAMES
-        if name in EXTRACT_NAMES or (clean / f"{name}.parquet").is_file()
+        if name in EXTRACT_NAMES or catalogue.path(staging_dir, "clean", extract=name).is_file()
     }
     return Extracts(**frames)
 
@@ -264,20 +240,25 @@ def apply_rules(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
     if not_evaluated:
         log.warning("rules not evaluated: %s", describe_not_evaluated(not_evaluated))
     inputs = RuleInputs.build(extracts, as_of, config)
-    io.sink_parquet(inputs.all_lines, staging_dir / NET_LINES_FILE)
-    io.sink_parquet(inputs.timeline, staging_dir / TIMELINE_FILE)
+    net_lines = catalogue.path(staging_dir, "net_lines")
+    timeline = catalogue.path(staging_dir, "timeline")
+    io.sink_parquet(inputs.all_lines, net_lines)
+    io.sink_parquet(inputs.timeline, timeline)
     inputs = replace(
-        inputs,
-        all_lines=io.scan_parquet(staging_dir / NET_LINES_FILE),
-        timeline=io.scan_parquet(staging_dir / TIMELINE_FILE),
+        inputs, all_lines=io.scan_parquet(net_lines), timeline=io.scan_parquet(timeline)
     )
     cases = evaluate_inputs(inputs).collect(engine="streaming")
-    io.write_parquet(cases, staging_dir / RULE_CASES_FILE)
+    io.write_parquet(cases, catalogue.path(staging_dir, "rule_cases"))
     log.info("rules found %d cases", cases.height)
     return cases.height
 
 
 def run_id_of(staging_dir: Path, as_of: date, config: KontrolConfig) -> str:
+    """The run id of the staged delivery: a digest of its inputs and the settings in force.
+
+    Called once per run, by the ``identify_run`` step (:mod:`kontrol.steps`);
+    every later step reads the ``run_id`` dataset instead of recomputing it.
+    """
     loads = read_loads(staging_dir)
     return run_id_for(
         as_of,
@@ -301,22 +282,26 @@ def score(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
     features = scoring.person_features(
         open_staged(staging_dir), as_of, config.window_months
     ).collect(engine="streaming")
-    case_persons = io.scan_parquet(staging_dir / RULE_CASES_FILE).select("cpr").collect()
+    rule_cases = catalogue.path(staging_dir, "rule_cases")
+    case_persons = io.scan_parquet(rule_cases).select("cpr").collect()
     scored = scoring.score(features, config.scoring, case_persons["cpr"])
-    io.write_parquet(scored, staging_dir / SCORES_FILE)
-    io.write_parquet(features.select("cpr"), staging_dir / RECIPIENTS_FILE)
+    io.write_parquet(scored, catalogue.path(staging_dir, "scores"))
+    io.write_parquet(features.select("cpr"), catalogue.path(staging_dir, "recipients"))
     log.info("scored %d case persons against %d recipients", scored.height, features.height)
     return scored.height
 
 
-def assemble(staging_dir: Path, as_of: date, config: KontrolConfig, case_key: bytes) -> str:
-    """Stage 4: case ids, scores, priority and run id. Returns the run id."""
-    run_id = run_id_of(staging_dir, as_of, config)
-    cases = io.scan_parquet(staging_dir / RULE_CASES_FILE).collect()
-    scored = io.scan_parquet(staging_dir / SCORES_FILE).collect()
+def assemble(staging_dir: Path, run_id: str, config: KontrolConfig, case_key: bytes) -> int:
+    """Stage 4: case ids, scores and priority: the ``ranked`` queue. Returns its length.
+
+    The case register then gives each case its status (``kontrol.tasks.apply_register``),
+    which writes ``cases.parquet`` once.
+    """
+    cases = io.read_parquet(catalogue.path(staging_dir, "rule_cases"))
+    scored = io.read_parquet(catalogue.path(staging_dir, "scores"))
     queue = assemble_queue(cases, case_key, run_id, scored, config.scoring)
-    io.write_parquet(queue, staging_dir / CASES_FILE)
-    return run_id
+    io.write_parquet(queue, catalogue.path(staging_dir, "ranked"))
+    return queue.height
 
 
 def write_fairness_report(staging_dir: Path, as_of: date, config: KontrolConfig) -> None:
@@ -330,8 +315,8 @@ def write_fairness_report(staging_dir: Path, as_of: date, config: KontrolConfig)
     from kontrol import fairness
 
     queue = read_staged_queue(staging_dir)
-    recipients = io.scan_parquet(staging_dir / RECIPIENTS_FILE).collect()
-    evaluated = cases_per_rule(staging_dir)
+    recipients = io.read_parquet(catalogue.path(staging_dir, "recipients"))
+    evaluated = cases_per_rule(queue, read_loads(staging_dir))
     rules = {
         rule.rule_id: {
             "name": rule.name_en,
@@ -344,46 +329,24 @@ def write_fairness_report(staging_dir: Path, as_of: date, config: KontrolConfig)
     report = fairness.fairness_report(
         queue, recipients, open_staged(staging_dir).persons, as_of=as_of, rules=rules
     )
-    io.write_json(report, staging_dir / FAIRNESS_DIR / "fairness.json")
-    io.write_text(fairness.render_fairness_html(report), staging_dir / FAIRNESS_DIR / "index.html")
-
-
-def fairness_summary(staging_dir: Path) -> dict[str, object]:
-    """The fairness report as written by :func:`write_fairness_report`, for the manifest."""
-    report: dict[str, object] = io.read_json(staging_dir / FAIRNESS_DIR / "fairness.json")
-    return report
+    io.write_json(report, catalogue.path(staging_dir, "fairness_summary"))
+    io.write_text(fairness.render_fairness_html(report), catalogue.path(staging_dir, "fairness"))
 
 
 def read_staged_queue(staging_dir: Path) -> pl.DataFrame:
-    return io.scan_parquet(staging_dir / CASES_FILE).collect()
+    """The final staged queue (``cases``), statuses included."""
+    return io.read_parquet(catalogue.path(staging_dir, "cases"))
 
 
-def cases_per_rule(staging_dir: Path) -> dict[str, int]:
-    """Cases per rule id of the staged queue, every evaluated catalogue rule listed (0 when none).
+def cases_per_rule(queue: pl.DataFrame, loads: Iterable[str]) -> dict[str, int]:
+    """Cases per rule id of a queue, every evaluated catalogue rule listed (0 when none).
 
     A rule not evaluated (an optional extract it reads was not delivered) is
     not listed: 0 would claim it ran and found nothing. The manifest lists it
     under ``rules_not_evaluated``.
     """
-    skipped = rules_not_evaluated(read_loads(staging_dir))
+    skipped = rules_not_evaluated(loads)
     counts = dict.fromkeys((r.rule_id for r in CATALOGUE if r.rule_id not in skipped), 0)
-    queue = io.scan_parquet(staging_dir / CASES_FILE).group_by("rule_id").len().collect()
-    for rule_id, count in queue.iter_rows():
+    for rule_id, count in queue.group_by("rule_id").len().iter_rows():
         counts[rule_id] = count
     return counts
-
-
-VALIDATION_DIR = "validation"
-#: Where a failed run leaves its diagnostics, beside the last good publication.
-FAILED_RUN_DIR = "failed-run"
-
-
-def publish(staging_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
-    """Move the staged outputs ``names`` into ``out_dir``, in order; each move is an atomic rename.
-
-    The order is the caller's (:data:`kontrol.tasks.PUBLISHED`): the case queue
-    before the manifest, so a manifest never describes a queue that is not there.
-    """
-    for name in names:
-        if (staging_dir / name).exists():
-            io.publish(staging_dir / name, out_dir / name)

@@ -1,13 +1,12 @@
-"""``kontrol run``: load, validate, apply the rules, score, assemble, validate, publish.
+"""``kontrol run``: the step table (:mod:`kontrol.steps`), in one process.
 
-The run is the steps of :mod:`kontrol.tasks`, called in sequence in one
-process; the Airflow DAG (``dags/kontrol_monthly.py``) calls the very same
-functions, one task each, so the CLI and the DAG cannot diverge.
+The run is the steps of :data:`kontrol.steps.STEPS`, called in table order;
+the Airflow DAG (``dags/kontrol_monthly.py``) builds one task per step from
+the same table, so the CLI and the DAG cannot diverge.
 
 Write, audit, publish: everything is produced in a private staging directory
 inside ``--out`` (the steps' work directory); only when every step and every
-critical expectation has passed are the outputs moved into place (rejects,
-validation report, fairness report, case queue, then the manifest). A
+critical expectation has passed is the publication moved into place. A
 failure at any point leaves the previous publication untouched, so a failed
 run never leaves a new or partial ``cases.parquet``.
 
@@ -26,12 +25,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from kontrol import io, pipeline, tasks
+from kontrol import catalogue, io, steps, tasks
 from kontrol.config import KontrolConfig
 from kontrol.lifecycle import store
 
-__all__ = ["RunResult", "run"]
+__all__ = ["RunResult", "run", "run_steps"]
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,11 @@ class RunResult:
     out_dir: Path
     cases: int
     cases_per_rule: dict[str, int]
-    loads: dict[str, pipeline.ExtractLoad]
     warnings: list[str]
 
     @property
     def cases_path(self) -> Path:
-        return self.out_dir / pipeline.CASES_FILE
+        return self.out_dir / catalogue.dataset("cases").file
 
 
 def run(
@@ -86,19 +85,13 @@ def _run(
             as_of,
             staging,
             config,
-            previous_manifest=out_dir / pipeline.MANIFEST_FILE,
+            previous_manifest=out_dir / tasks.MANIFEST,
             register_dir=register_dir,
         )
-        for extract in prepared["extracts"]:
-            tasks.load_extract(staging, extract)
-        tasks.validate_delivery(staging)
-        tasks.apply_rules(staging)
-        tasks.score(staging)
-        tasks.assemble(staging, case_key)
-        warnings: list[str] = tasks.validate_queue(staging)["warnings"]
-        tasks.write_manifest(staging)
-        loads = pipeline.read_loads(staging)
-        published = tasks.publish(staging)
+        results = [prepared, *run_steps(staging, prepared["extracts"], case_key)]
+        # the latest gate's warnings include every earlier suite's
+        warnings: list[str] = next(r["warnings"] for r in reversed(results) if "warnings" in r)
+        published = results[-1]
         for warning in warnings:
             log.warning("validation warning: %s", warning)
         return RunResult(
@@ -106,8 +99,21 @@ def _run(
             out_dir,
             published["cases"],
             published["cases_per_rule"],
-            loads,
             warnings,
         )
     finally:
         io.remove_tree(staging)
+
+
+def run_steps(work_dir: Path, extracts: list[str], case_key: bytes) -> list[dict[str, Any]]:
+    """Every step of the table after the first (``prepare``), in table order, in this process.
+
+    A per-extract step runs once for each of ``extracts`` (what ``prepare``
+    found). Returns each execution's result, in order; the last is ``publish``'s.
+    """
+    _first, *rest = steps.STEPS  # the first step takes the run's parameters: the caller's
+    results: list[dict[str, Any]] = []
+    for step in rest:
+        for extract in extracts if step.per_extract else [None]:
+            results.append(tasks.run_step(step.name, work_dir, extract=extract, case_key=case_key))
+    return results

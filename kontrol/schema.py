@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from kontrol import catalogue
+
 # --- value domains ------------------------------------------------------------
 
 #: 10 digits DDMMYYSSSS whose first six are a plausible day and month.
@@ -347,7 +349,8 @@ INCOME = ExtractSpec(
 )
 
 
-EXTRACT_NAMES = ("persons", "residence_events", "relations", "payments", "income")
+#: The delivery's extracts, in order; declared with their files in the dataset catalogue.
+EXTRACT_NAMES = catalogue.EXTRACTS
 
 
 def extract_specs(benefit_codes: Sequence[str]) -> dict[str, ExtractSpec]:

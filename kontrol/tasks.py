@@ -1,38 +1,18 @@
 """The steps of a run, one function each: shared by ``kontrol run`` and the Airflow DAG.
 
+Which steps there are, in which order, and which datasets each reads and
+writes is declared once, in the step table :mod:`kontrol.steps`; the file
+of each dataset in :mod:`kontrol.catalogue`. This module holds the step
+functions themselves and :func:`run_step`, which resolves a table entry to
+its function.
+
 Every function takes paths and plain values (``str``/``Path``, ``int``,
 ``date``), persists what it produces as files in the run's *work directory*
 (through :mod:`kontrol.pipeline` and :mod:`kontrol.io`), and returns only a
 small JSON-able ``dict`` of paths, counts, names and the run id: never data,
 never a cpr value. So a step can run in its own process (an Airflow task,
-with its return value in XCom) or all of them in one (:func:`kontrol.run.run`,
-which calls them in the same order), and both give the same files.
-
-=================  ==========================================================
-step               reads / writes in the work directory
-=================  ==========================================================
-:func:`prepare`    empties it; checks config and the delivery's structure;
-                   writes ``run.json`` (paths, as_of, configuration, the
-                   previous run's row counts): the one source every later
-                   step reads its parameters from
-:func:`load_extract`  one extract: ``clean/``, ``rejects/``, ``loads/``, and
-                   its GX outcome in ``outcomes/<extract>.json``
-:func:`validate_delivery`  the delivery suite; then the gate (reject rates,
-                   critical expectations); on failure, ``failed-run/``
-:func:`apply_rules`  ``net_lines``, ``timeline``, ``rule_cases``
-:func:`score`      ``scores``, ``recipients``
-:func:`assemble`   ``cases.parquet`` (case ids from the key; with a case
-                   register, ``status`` and kept ids), ``suppressed.parquet``,
-                   ``control_sample.parquet``, ``fairness/``
-:func:`validate_queue`  the queue suite, the gate, ``validation/`` report
-:func:`write_manifest`  ``manifest.json`` (with ``rule_performance``),
-                   ``rule_performance.html``
-:func:`publish`    moves rejects, validation, fairness, cases, manifest into
-                   the publication directory (atomic renames, manifest last),
-                   then records the run in the case register (if any;
-                   :mod:`kontrol.lifecycle.store`), then empties the work
-                   directory but for ``run.json`` and ``published.json``
-=================  ==========================================================
+with its return value in XCom) or all of them in one (:func:`kontrol.run.run`),
+and both give the same files.
 
 A step re-run with the same work directory rewrites the same files (every
 write is an atomic replace), so retrying or clearing an Airflow task is
@@ -41,20 +21,22 @@ safe; :func:`prepare` starts a run over from an empty work directory.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from kontrol import __version__, io, lifecycle, pipeline, validation
+from kontrol import __version__, catalogue, io, lifecycle, pipeline, steps, validation
 from kontrol.config import KontrolConfig, load_config
 from kontrol.errors import ConfigError, KontrolError, StructuralDefect
 from kontrol.lifecycle import store
-from kontrol.lifecycle.performance import render_html, rule_performance
+from kontrol.lifecycle.performance import render_html
+from kontrol.lifecycle.performance import rule_performance as performance_of
 from kontrol.lifecycle.sample import draw_control_sample
 from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, resolve_all_parameters
 from kontrol.schema import ALL_EXTRACT_NAMES
@@ -62,33 +44,8 @@ from kontrol.window import window_for
 
 log = logging.getLogger(__name__)
 
-RUN_FILE = "run.json"
-OUTCOMES_DIR = "outcomes"
-PUBLISHED_FILE = "published.json"
-#: Under ``out_dir``: one work directory per as-of date, ``out_dir/.work/<as_of>/``.
-WORK_ROOT = ".work"
-#: Beside the queue: cases the register held back, with the reason (they hold cpr).
-SUPPRESSED_FILE = "suppressed.parquet"
-#: Beside the queue: the random control sample, no priority (it holds cpr).
-CONTROL_SAMPLE_FILE = store.PUBLISHED_CONTROL_SAMPLE
-#: Beside the queue: per-rule performance from the register (no cpr).
-RULE_PERFORMANCE_FILE = "rule_performance.html"
-#: Beside the queue: the caseworkers' case list in Danish (they hold cpr, like the queue).
-CASES_HTML_FILE = "cases.html"
-CASES_XLSX_FILE = "cases.xlsx"
-#: What :func:`publish` moves into place, in order: the queue, then the manifest.
-PUBLISHED = (
-    pipeline.REJECTS_DIR,
-    pipeline.VALIDATION_DIR,
-    pipeline.FAIRNESS_DIR,
-    SUPPRESSED_FILE,
-    CONTROL_SAMPLE_FILE,
-    RULE_PERFORMANCE_FILE,
-    CASES_HTML_FILE,
-    CASES_XLSX_FILE,
-    pipeline.CASES_FILE,
-    pipeline.MANIFEST_FILE,
-)
+#: The published manifest's name, as it appears in a publication directory.
+MANIFEST = catalogue.dataset("manifest").file
 #: Written by the delivering system after the five files: the delivery is complete.
 DELIVERY_MARKER = "_SUCCESS"
 
@@ -98,7 +55,7 @@ DELIVERY_MARKER = "_SUCCESS"
 
 def work_dir_for(out_dir: str | Path, as_of: date) -> Path:
     """The month's work directory: deterministic, so a re-run finds and replaces it."""
-    return Path(out_dir) / WORK_ROOT / as_of.isoformat()
+    return Path(out_dir) / catalogue.WORK_ROOT / as_of.isoformat()
 
 
 def publish_dir_for(out_dir: str | Path, as_of: date) -> Path:
@@ -139,9 +96,9 @@ def previous_manifest(out_dir: str | Path, as_of: date) -> Path | None:
             published = date.fromisoformat(child.name)
         except ValueError:
             continue
-        if published < as_of and (child / pipeline.MANIFEST_FILE).is_file():
+        if published < as_of and (child / MANIFEST).is_file():
             earlier.append(published)
-    return publish_dir_for(root, max(earlier)) / pipeline.MANIFEST_FILE if earlier else None
+    return publish_dir_for(root, max(earlier)) / MANIFEST if earlier else None
 
 
 @dataclass(frozen=True)
@@ -211,9 +168,9 @@ class RunSpec:
     @classmethod
     def read(cls, work_dir: str | Path) -> RunSpec:
         work = Path(work_dir)
-        path = work / RUN_FILE
+        path = catalogue.path(work, "run_spec")
         if not path.is_file():
-            raise KontrolError(f"{work}: no {RUN_FILE}; the run's prepare step has not run")
+            raise KontrolError(f"{work}: no {path.name}; the run's prepare step has not run")
         doc = io.read_json(path)
         return cls(
             work_dir=work,
@@ -260,6 +217,39 @@ def check_output_root(out_dir: str | Path) -> None:
         )
 
 
+# --- running a step of the table -----------------------------------------------------
+
+
+def run_step(
+    name: str,
+    work_dir: str | Path,
+    *,
+    extract: str | None = None,
+    case_key: bytes | None = None,
+) -> dict[str, Any]:
+    """Run step ``name`` of :data:`kontrol.steps.STEPS` on ``work_dir``.
+
+    The table holds the function as a dotted string so that the DAG can read
+    the table at parse time without importing kontrol's dependencies; it is
+    resolved here, at execution. ``extract`` goes to a per-extract step,
+    ``case_key`` to a step that declares it needs one (and to no other).
+    """
+    entry = steps.step(name)
+    module_name, _, function_name = entry.function.rpartition(".")
+    function = getattr(importlib.import_module(module_name), function_name)
+    arguments: list[Any] = [work_dir]
+    if entry.per_extract:
+        if extract is None:
+            raise KontrolError(f"step {name} runs once per extract; no extract given")
+        arguments.append(extract)
+    if entry.case_key:
+        if case_key is None:
+            raise KontrolError(f"step {name} needs the case key")
+        arguments.append(case_key)
+    result: dict[str, Any] = function(*arguments)
+    return result
+
+
 # --- the steps ----------------------------------------------------------------------
 
 
@@ -283,7 +273,7 @@ def prepare(
     """
     resolve_all_parameters(config, CATALOGUE)  # a bad rule parameter fails before any work
     work = Path(work_dir)
-    _empty_private_dir(work)
+    io.empty_private_dir(work)
     extracts = Path(extracts_dir)
     if not extracts.is_dir():
         raise KontrolError(f"{extracts}: the extracts directory does not exist")
@@ -305,7 +295,7 @@ def prepare(
             "previous_rows": previous_rows,
             "register_dir": str(register_dir) if register_dir is not None else None,
         },
-        work / RUN_FILE,
+        catalogue.path(work, "run_spec"),
     )
     log.info("prepared run for %s in %s", as_of.isoformat(), work)
     return {
@@ -335,7 +325,9 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
             run.extracts_dir, extract, run.work_dir, run.config, enforce_reject_rate=False
         )
     outcome = validation.validate_extract(run.work_dir, extract, run.config)
-    _write_outcome(run.work_dir, outcome)
+    io.write_json(
+        outcome.to_json(), catalogue.path(run.work_dir, "extract_outcomes", extract=extract)
+    )
     return {
         "extract": extract,
         "delivered": True,
@@ -349,21 +341,21 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
 def validate_delivery(work_dir: str | Path) -> dict[str, Any]:
     """Validate the whole delivery, then gate: too many rejects or a critical failure ends it.
 
+    The delivery's outcome is written only once the gate has passed, so
+    ``delivery_outcome`` existing *is* the acceptance every later step reads.
     On failure the run's diagnostics (rejects, validation report, error)
     are published to ``<publish_dir>/failed-run/``.
     """
-    from kontrol.validation.suites import DELIVERY_SUITE
-
     run = RunSpec.read(work_dir)
     loads = pipeline.read_loads(run.work_dir)
     outcome = validation.validate_delivery_facts(
         run.work_dir, loads, run.as_of, run.config, previous_rows=run.previous_rows
     )
-    _write_outcome(run.work_dir, outcome)
-    outcomes = _read_outcomes(run.work_dir, [*loads, DELIVERY_SUITE])
+    outcomes = [*_extract_outcomes(run.work_dir, loads), outcome]
     with _failed_run_diagnostics(run, outcomes):
         pipeline.raise_for_reject_rates(loads, run.config)
         validation.raise_for_critical(outcomes)
+    io.write_json(outcome.to_json(), catalogue.path(run.work_dir, "delivery_outcome"))
     return {
         "rows_delivered": sum(load.rows_delivered for load in loads.values()),
         "rows_rejected": sum(load.rows_rejected for load in loads.values()),
@@ -371,9 +363,19 @@ def validate_delivery(work_dir: str | Path) -> dict[str, Any]:
     }
 
 
-def apply_rules(work_dir: str | Path) -> dict[str, Any]:
-    """Every rule of the catalogue over the staged extracts."""
+def identify_run(work_dir: str | Path) -> dict[str, Any]:
+    """The run id (inputs' digests, configuration, as_of, versions), computed once."""
     run = RunSpec.read(work_dir)
+    run_id = pipeline.run_id_of(run.work_dir, run.as_of, run.config)
+    io.write_json({"run_id": run_id}, catalogue.path(run.work_dir, "run_id"))
+    return {"run_id": run_id}
+
+
+def apply_rules(work_dir: str | Path) -> dict[str, Any]:
+    """Every rule of the catalogue over the staged extracts of an accepted delivery."""
+    run = RunSpec.read(work_dir)
+    if not catalogue.path(run.work_dir, "delivery_outcome").is_file():
+        raise KontrolError(f"{run.work_dir}: the delivery has not passed validate_delivery")
     return {"rule_cases": pipeline.apply_rules(run.work_dir, run.as_of, run.config)}
 
 
@@ -384,67 +386,162 @@ def score(work_dir: str | Path) -> dict[str, Any]:
 
 
 def assemble(work_dir: str | Path, case_key: bytes) -> dict[str, Any]:
-    """The case queue to publish: case ids (HMAC with ``case_key``), scores, priority, run id."""
+    """The ranked queue: case ids (HMAC with ``case_key``), scores, priority."""
     run = RunSpec.read(work_dir)
-    run_id = pipeline.assemble(run.work_dir, run.as_of, run.config, case_key)
-    counts = _apply_lifecycle(run, run_id, case_key)
-    return {"run_id": run_id, **counts}
+    run_id = _run_id(run)
+    ranked = pipeline.assemble(run.work_dir, run_id, run.config, case_key)
+    return {"run_id": run_id, "ranked": ranked}
+
+
+def apply_register(work_dir: str | Path, case_key: bytes) -> dict[str, Any]:
+    """The queue to publish: statuses, kept case ids and suppression from the register.
+
+    Without a register every case is ``new``. ``cases.parquet`` is written
+    here and nowhere else; the suppressed cases and the control sample
+    (drawn with the case key, seeded by the run id) beside it.
+    """
+    run = RunSpec.read(work_dir)
+    work = run.work_dir
+    run_id = _run_id(run)
+    kept, suppressed = lifecycle.classify(
+        io.read_parquet(catalogue.path(work, "ranked")),
+        _register_cases(run),
+        run.as_of,
+        run.config.lifecycle.suppress_months,
+    )
+    io.write_parquet(kept, catalogue.path(work, "cases"))
+    io.write_parquet(suppressed, catalogue.path(work, "suppressed"))
+    sample = draw_control_sample(
+        io.read_parquet(catalogue.path(work, "recipients")),
+        io.read_parquet(catalogue.path(work, "rule_cases")),
+        run.config.lifecycle.control_sample_size,
+        run_id,
+        run.as_of,
+        case_key,
+    )
+    io.write_parquet(sample, catalogue.path(work, "control_sample"))
+    return {
+        "run_id": run_id,
+        "cases": kept.height,
+        "suppressed": suppressed.height,
+        "control_sample": sample.height,
+    }
+
+
+def fairness_report(work_dir: str | Path) -> dict[str, Any]:
+    """The fairness report of the queue as published, after suppression (auditors only)."""
+    run = RunSpec.read(work_dir)
+    pipeline.write_fairness_report(run.work_dir, run.as_of, run.config)
+    return {"report": str(catalogue.path(run.work_dir, "fairness"))}
 
 
 def validate_queue(work_dir: str | Path) -> dict[str, Any]:
     """Validate the case queue, gate on it, and write the run's validation report."""
-    from kontrol.validation.suites import DELIVERY_SUITE, QUEUE_SUITE
-
     run = RunSpec.read(work_dir)
     queue = pipeline.read_staged_queue(run.work_dir)
-    _write_outcome(run.work_dir, validation.validate_queue(queue))
+    queue_outcome = validation.validate_queue(queue)
     loads = pipeline.read_loads(run.work_dir)
-    outcomes = _read_outcomes(run.work_dir, [*loads, DELIVERY_SUITE, QUEUE_SUITE])
+    outcomes = [*_delivery_outcomes(run.work_dir, loads), queue_outcome]
     run_info = {
         **run.run_info,
-        "run_id": pipeline.run_id_of(run.work_dir, run.as_of, run.config),
+        "run_id": _run_id(run),
         "rules_not_evaluated": pipeline.describe_not_evaluated(pipeline.rules_not_evaluated(loads)),
     }
     with _failed_run_diagnostics(run, outcomes, run_info):
         validation.raise_for_critical(outcomes)
-    validation.write_report(outcomes, run.work_dir / pipeline.VALIDATION_DIR, run_info)
+    io.write_json(queue_outcome.to_json(), catalogue.path(run.work_dir, "queue_outcome"))
+    validation.write_report(outcomes, catalogue.path(run.work_dir, "validation").parent, run_info)
     return {"cases": queue.height, "warnings": _warnings(outcomes)}
+
+
+def case_list(work_dir: str | Path) -> dict[str, Any]:
+    """The final queue as the caseworkers open it: a static HTML page and a workbook, in Danish."""
+    from kontrol import caselist
+
+    run = RunSpec.read(work_dir)
+    queue = pipeline.read_staged_queue(run.work_dir)
+    run_info = {"run_id": _run_id(run), "as_of": run.as_of.strftime("%d.%m.%Y")}
+    capacity = run.config.queue.capacity
+    totals = caselist.case_list_totals(queue, capacity)
+    page = caselist.render_html(
+        queue,
+        run_info,
+        capacity=capacity,
+        max_accounts=run.config.caselist.max_accounts,
+        max_compact_rows=run.config.caselist.max_compact_rows,
+        totals=totals,
+    )
+    io.write_text(page, catalogue.path(run.work_dir, "cases_html"))
+    io.write_stream(
+        catalogue.path(run.work_dir, "cases_xlsx"),
+        lambda out: caselist.write_xlsx(
+            queue,
+            out,
+            capacity=capacity,
+            totals=totals,
+            detail_cases=run.config.caselist.xlsx_detail_cases,
+        ),
+    )
+    return {"cases": queue.height}
+
+
+def rule_performance(work_dir: str | Path) -> dict[str, Any]:
+    """Per-rule performance over the register as this run will leave it (page and data)."""
+    run = RunSpec.read(work_dir)
+    work = run.work_dir
+    run_id = _run_id(run)
+    register = lifecycle.apply_run(
+        _register_cases(run),
+        pipeline.read_staged_queue(work),
+        io.read_parquet(catalogue.path(work, "control_sample")),
+        run_id,
+        run.as_of,
+    )
+    performance = performance_of(register, [rule.rule_id for rule in CATALOGUE])
+    io.write_json(performance, catalogue.path(work, "performance"))
+    io.write_text(render_html(performance, run_id), catalogue.path(work, "rule_performance"))
+    return {"rules": len(CATALOGUE)}
 
 
 def write_manifest(work_dir: str | Path) -> dict[str, Any]:
     """The auditor's record of the run, staged beside the queue it describes."""
-    from kontrol.validation.suites import DELIVERY_SUITE, QUEUE_SUITE
-
     run = RunSpec.read(work_dir)
-    run_id = pipeline.run_id_of(run.work_dir, run.as_of, run.config)
-    per_rule = pipeline.cases_per_rule(run.work_dir)
-    loads = pipeline.read_loads(run.work_dir)
+    work = run.work_dir
+    run_id = _run_id(run)
+    queue = pipeline.read_staged_queue(work)
+    loads = pipeline.read_loads(work)
+    per_rule = pipeline.cases_per_rule(queue, loads)
     manifest = build_manifest(run_id, run.as_of, run.config, loads, per_rule)
-    outcomes = _read_outcomes(run.work_dir, [*loads, DELIVERY_SUITE, QUEUE_SUITE])
+    outcomes = [
+        *_delivery_outcomes(work, loads),
+        validation.ValidationOutcome.from_json(io.read_json(catalogue.path(work, "queue_outcome"))),
+    ]
     manifest["validation"] = validation.manifest_section(outcomes)
-    manifest["fairness"] = pipeline.fairness_summary(run.work_dir)
-    manifest["lifecycle"], performance = _lifecycle_summary(run, run_id)
-    manifest["rule_performance"] = performance
-    io.write_text(
-        render_html(performance, run_id),
-        run.work_dir / RULE_PERFORMANCE_FILE,
-    )
-    _write_case_list(run, run_id)
-    io.write_json(manifest, run.work_dir / pipeline.MANIFEST_FILE)
+    manifest["fairness"] = io.read_json(catalogue.path(work, "fairness_summary"))
+    statuses = dict.fromkeys(("new", "continuing"), 0)
+    for status, count in queue.group_by("status").len().iter_rows():
+        statuses[status] = count
+    manifest["lifecycle"] = {
+        "statuses": statuses,
+        "suppressed": io.parquet_row_count(catalogue.path(work, "suppressed")),
+        "control_sample": io.parquet_row_count(catalogue.path(work, "control_sample")),
+        "suppress_months": run.config.lifecycle.suppress_months,
+    }
+    manifest["rule_performance"] = io.read_json(catalogue.path(work, "performance"))
+    io.write_json(manifest, catalogue.path(work, "manifest"))
     return {"run_id": run_id, "cases": manifest["cases_total"], "cases_per_rule": per_rule}
 
 
 def publish(work_dir: str | Path) -> dict[str, Any]:
-    """Move the staged outputs into the publication directory, the manifest last.
+    """Move the staged publication into the publication directory, the manifest last.
 
-    Each move is an atomic rename on the same filesystem. Afterwards the
-    work directory keeps only ``run.json`` and ``published.json`` (no staged
-    data, no cpr), so publishing again (a retried or cleared task) returns
-    the same result instead of failing.
+    Afterwards the work directory keeps only ``run.json`` and ``published.json``
+    (no staged data, no cpr), so publishing again (a retried or cleared task)
+    returns the same result instead of failing.
     """
     run = RunSpec.read(work_dir)
-    marker = run.work_dir / PUBLISHED_FILE
-    staged_manifest = run.work_dir / pipeline.MANIFEST_FILE
+    marker = catalogue.path(run.work_dir, "published")
+    staged_manifest = catalogue.path(run.work_dir, "manifest")
     if not staged_manifest.is_file() and marker.is_file():
         if run.register_dir is not None:
             store.recover(run.register_dir)
@@ -452,14 +549,17 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
         log.info("run %s was already published to %s", published["run_id"], run.publish_dir)
         return published
     manifest = io.read_json(staged_manifest)
-    # one register writer from the check (month order, unchanged since assemble read it)
-    # through the publication to the register update
+    # one register writer from the check (month order, unchanged since apply_register read
+    # it) through the publication to the register update
     with store.exclusive(run.register_dir, f"publish {run.as_of.isoformat()}"):
         if run.register_dir is not None:
             store.mark_pending(
                 run.register_dir, manifest["run_id"], run.as_of, run.publish_dir, run.work_dir
             )
-        pipeline.publish(run.work_dir, run.publish_dir, PUBLISHED)
+        publication = run.work_dir / catalogue.PUBLICATION_DIR
+        for name in catalogue.published_names():  # the queue before the manifest
+            if (publication / name).exists():
+                io.publish(publication / name, run.publish_dir / name)
         if run.register_dir is not None:
             # queue first, then the register: a crash here is repaired by the next
             # run's prepare (kontrol.lifecycle.store.recover)
@@ -472,13 +572,11 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
         "cases": manifest["cases_total"],
         "cases_per_rule": manifest["cases_per_rule"],
         "publish_dir": str(run.publish_dir),
-        "cases_path": str(run.publish_dir / pipeline.CASES_FILE),
-        "manifest_path": str(run.publish_dir / pipeline.MANIFEST_FILE),
-        "report_path": str(run.publish_dir / pipeline.VALIDATION_DIR / "index.html"),
+        "cases_path": str(run.publish_dir / catalogue.dataset("cases").file),
+        "manifest_path": str(run.publish_dir / MANIFEST),
+        "report_path": str(run.publish_dir / catalogue.dataset("validation").file),
     }
-    for child in run.work_dir.iterdir():
-        if child.name != RUN_FILE:
-            _remove(child)
+    io.empty_private_dir(run.work_dir, keep=(catalogue.relative("run_spec"),))
     io.write_json(published, marker)
     log.info(
         "run %s published %d cases to %s", published["run_id"], published["cases"], run.publish_dir
@@ -486,36 +584,21 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
     return published
 
 
+def discard_work(work_dir: str | Path) -> None:
+    """After a run failed for good (a data error): remove its staged data (cpr values).
+
+    Only the run's parameters stay; a new attempt starts with ``prepare``.
+    """
+    io.empty_private_dir(Path(work_dir), keep=(catalogue.relative("run_spec"),))
+
+
 # --- helpers --------------------------------------------------------------------------
 
 
-def _write_case_list(run: RunSpec, run_id: str) -> None:
-    """The final queue as the caseworkers open it: a static HTML page and a workbook, in Danish."""
-    from kontrol import caselist
-
-    queue = pipeline.read_staged_queue(run.work_dir)
-    run_info = {"run_id": run_id, "as_of": run.as_of.strftime("%d.%m.%Y")}
-    capacity = run.config.queue.capacity
-    totals = caselist.case_list_totals(queue, capacity)
-    page = caselist.render_html(
-        queue,
-        run_info,
-        capacity=capacity,
-        max_accounts=run.config.caselist.max_accounts,
-        max_compact_rows=run.config.caselist.max_compact_rows,
-        totals=totals,
-    )
-    io.write_text(page, run.work_dir / CASES_HTML_FILE)
-    io.write_stream(
-        run.work_dir / CASES_XLSX_FILE,
-        lambda out: caselist.write_xlsx(
-            queue,
-            out,
-            capacity=capacity,
-            totals=totals,
-            detail_cases=run.config.caselist.xlsx_detail_cases,
-        ),
-    )
+def _run_id(run: RunSpec) -> str:
+    """The ``run_id`` dataset (written once, by the identify_run step)."""
+    run_id: str = io.read_json(catalogue.path(run.work_dir, "run_id"))["run_id"]
+    return run_id
 
 
 def _register_cases(run: RunSpec) -> Any:
@@ -524,51 +607,6 @@ def _register_cases(run: RunSpec) -> Any:
     # in order, without a re-run month's own first application; the snapshot read is
     # recorded in the work directory and checked again on publish
     return store.cases_for_month(run.register_dir, run.as_of, run.work_dir)
-
-
-def _apply_lifecycle(run: RunSpec, run_id: str, case_key: bytes) -> dict[str, int]:
-    """Statuses, kept case ids and suppression from the register; the control sample."""
-    work = run.work_dir
-    queue = pipeline.read_staged_queue(work)
-    kept, suppressed = lifecycle.classify(
-        queue, _register_cases(run), run.as_of, run.config.lifecycle.suppress_months
-    )
-    io.write_parquet(kept, work / pipeline.CASES_FILE)
-    io.write_parquet(suppressed, work / SUPPRESSED_FILE)
-    # of the queue as published, after suppression
-    pipeline.write_fairness_report(work, run.as_of, run.config)
-    recipients = io.read_parquet(work / pipeline.RECIPIENTS_FILE)
-    sample = draw_control_sample(
-        recipients,
-        io.read_parquet(work / pipeline.RULE_CASES_FILE),
-        run.config.lifecycle.control_sample_size,
-        run_id,
-        run.as_of,
-        case_key,
-    )
-    io.write_parquet(sample, work / CONTROL_SAMPLE_FILE)
-    return {"suppressed": suppressed.height, "control_sample": sample.height}
-
-
-def _lifecycle_summary(run: RunSpec, run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Counts by status, and rule performance over the register as this run leaves it."""
-    from kontrol.rules import CATALOGUE
-
-    work = run.work_dir
-    queue = pipeline.read_staged_queue(work)
-    sample = io.read_parquet(work / CONTROL_SAMPLE_FILE)
-    suppressed = io.read_parquet(work / SUPPRESSED_FILE)
-    statuses = dict.fromkeys(("new", "continuing"), 0)
-    for status, count in queue.group_by("status").len().iter_rows():
-        statuses[status] = count
-    register = lifecycle.apply_run(_register_cases(run), queue, sample, run_id, run.as_of)
-    summary = {
-        "statuses": statuses,
-        "suppressed": suppressed.height,
-        "control_sample": sample.height,
-        "suppress_months": run.config.lifecycle.suppress_months,
-    }
-    return summary, rule_performance(register, [rule.rule_id for rule in CATALOGUE])
 
 
 def build_manifest(
@@ -610,30 +648,29 @@ def build_manifest(
     }
 
 
-def run_warnings(work_dir: str | Path) -> list[str]:
-    """``suite: expectation`` for every failed warning-level expectation recorded so far."""
-    work = Path(work_dir)
-    names = sorted(p.stem for p in (work / OUTCOMES_DIR).glob("*.json"))
-    return _warnings(_read_outcomes(work, names))
-
-
 def _warnings(outcomes: Sequence[validation.ValidationOutcome]) -> list[str]:
     return [f"{o.suite}: {name}" for o in outcomes for name in o.warnings]
 
 
-def _write_outcome(work_dir: Path, outcome: validation.ValidationOutcome) -> None:
-    io.write_json(outcome.to_json(), work_dir / OUTCOMES_DIR / f"{outcome.suite}.json")
-
-
-def _read_outcomes(work_dir: Path, suites: Sequence[str]) -> list[validation.ValidationOutcome]:
-    """The outcomes of ``suites``, in that order (the report's and the manifest's order)."""
+def _extract_outcomes(
+    work_dir: Path, extracts: Iterable[str]
+) -> list[validation.ValidationOutcome]:
+    """The delivered extracts' outcomes, in the delivery's order (the report's and manifest's)."""
     outcomes = []
-    for suite in suites:
-        path = work_dir / OUTCOMES_DIR / f"{suite}.json"
+    for extract in extracts:
+        path = catalogue.path(work_dir, "extract_outcomes", extract=extract)
         if not path.is_file():
-            raise KontrolError(f"{work_dir}: no validation outcome for {suite}")
+            raise KontrolError(f"{work_dir}: no validation outcome for {extract}")
         outcomes.append(validation.ValidationOutcome.from_json(io.read_json(path)))
     return outcomes
+
+
+def _delivery_outcomes(work_dir: Path, loads: Iterable[str]) -> list[validation.ValidationOutcome]:
+    """The extracts' outcomes and the accepted delivery's."""
+    delivery = validation.ValidationOutcome.from_json(
+        io.read_json(catalogue.path(work_dir, "delivery_outcome"))
+    )
+    return [*_extract_outcomes(work_dir, loads), delivery]
 
 
 @contextmanager
@@ -651,30 +688,16 @@ def _failed_run_diagnostics(
         yield
     except KontrolError as error:
         work, out_dir = run.work_dir, run.publish_dir
-        failed = work / pipeline.FAILED_RUN_DIR
+        failed = work / catalogue.FAILED_RUN_DIR
         io.remove_tree(failed)
         info = dict(run_info or run.run_info)
-        validation.write_report(outcomes, failed / pipeline.VALIDATION_DIR, info)
-        if (work / pipeline.REJECTS_DIR).is_dir():
+        validation.write_report(outcomes, failed / catalogue.dataset("validation").top, info)
+        rejects = catalogue.directory(work, "rejects")
+        if rejects.is_dir():
             # moved, not copied: a gate failure is final for this work directory
             # (the next attempt starts over with prepare)
-            io.publish(work / pipeline.REJECTS_DIR, failed / pipeline.REJECTS_DIR)
+            io.publish(rejects, failed / rejects.name)
         io.write_text(f"{error}\n", failed / "error.txt")
-        io.publish(failed, out_dir / pipeline.FAILED_RUN_DIR)
-        log.error("run failed; diagnostics in %s", out_dir / pipeline.FAILED_RUN_DIR)
+        io.publish(failed, out_dir / catalogue.FAILED_RUN_DIR)
+        log.error("run failed; diagnostics in %s", out_dir / catalogue.FAILED_RUN_DIR)
         raise
-
-
-def _empty_private_dir(path: Path) -> None:
-    """Create ``path`` (mode 0700: it will hold cpr values) or empty it."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
-    for child in path.iterdir():
-        _remove(child)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        io.remove_tree(path)
-    else:
-        path.unlink(missing_ok=True)

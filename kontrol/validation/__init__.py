@@ -83,7 +83,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
-from kontrol import io
+from kontrol import catalogue, io
 from kontrol.errors import KontrolError
 from kontrol.schema import (
     ALL_EXTRACT_NAMES,
@@ -335,14 +335,15 @@ def validate_extract(
     session: GxSession | None = None,
 ) -> ValidationOutcome:
     """Validate one staged clean extract (``<staging_dir>/clean/<name>.parquet``) by its suite."""
-    from kontrol.pipeline import CLEAN_DIR  # lazily: pipeline may import this package
     from kontrol.validation import checks
 
     settings = _settings(config, settings)
     doc = committed_suites(suites_dir)[name]
     spec = all_extract_specs(config.benefit_codes)[name]
     started = time.perf_counter()
-    sample = checks.gx_sample(staging_dir / CLEAN_DIR / spec.file_name, spec, settings.sample_rows)
+    sample = checks.gx_sample(
+        catalogue.path(staging_dir, "clean", extract=name), spec, settings.sample_rows
+    )
     run = (session or _session()).run(
         doc, sample.frame.to_pandas(), _delivery_parameters(config, settings)
     )
@@ -361,7 +362,6 @@ def validate_delivery_facts(
     session: GxSession | None = None,
 ) -> ValidationOutcome:
     """Validate the whole-delivery facts (reject shares, volumes, references) by their suite."""
-    from kontrol.pipeline import CLEAN_DIR  # lazily: pipeline may import this package
     from kontrol.validation import checks, suites
 
     settings = _settings(config, settings)
@@ -374,7 +374,12 @@ def validate_delivery_facts(
     }
     window = window_for(as_of, config.window_months)
     facts = checks.delivery_facts(
-        staging_dir / CLEAN_DIR, specs, counts, as_of, previous_rows, window=window
+        catalogue.directory(staging_dir, "clean"),
+        specs,
+        counts,
+        as_of,
+        previous_rows,
+        window=window,
     )
     run = (session or _session()).run(
         doc, facts.to_pandas(), _delivery_parameters(config, settings)

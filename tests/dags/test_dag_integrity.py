@@ -14,21 +14,17 @@ from typing import Any
 
 import pytest
 
+from kontrol import steps
+
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 DAG_FILE = DAGS / "kontrol_monthly.py"
 
+#: The step table's dependencies (from the datasets each step reads), plus the sensor.
 EXPECTED_UPSTREAM = {
     "wait_for_delivery": set(),
-    "prepare": {"wait_for_delivery"},
-    "load_extract": {"prepare"},
-    "validate_delivery": {"prepare", "load_extract"},
-    "apply_rules": {"prepare", "validate_delivery"},
-    "score": {"prepare", "apply_rules"},
-    "assemble": {"prepare", "score"},
-    "validate_queue": {"prepare", "assemble"},
-    "write_manifest": {"prepare", "validate_queue"},
-    "publish": {"prepare", "write_manifest", "assemble"},  # assemble: months in order
+    **steps.upstream(),
+    steps.STEPS[0].name: {"wait_for_delivery"},
 }
 
 
@@ -104,9 +100,15 @@ def test_params_are_validated_by_their_schema(dagbag: Any) -> None:
     assert params["demo_key"] is False
 
 
-def test_tasks_and_dependencies(dagbag: Any) -> None:
+def test_tasks_and_dependencies_equal_the_step_table(dagbag: Any) -> None:
     dag = dagbag.dags["kontrol_monthly"]
     assert {t.task_id: set(t.upstream_task_ids) for t in dag.tasks} == EXPECTED_UPSTREAM
+    # a sanity check of the derivation itself: the gate comes before the rules
+    assert "validate_delivery" in EXPECTED_UPSTREAM["apply_rules"]
+    assert "write_manifest" in EXPECTED_UPSTREAM["publish"]
+    for step in steps.STEPS:
+        task = dag.get_task(step.name)
+        assert task.execution_timeout == timedelta(minutes=step.timeout_minutes)
     assert type(dag.get_task("wait_for_delivery")).__name__ == "DecoratedSensorOperator"
     sensor = dag.get_task("wait_for_delivery")
     assert sensor.mode == "reschedule"
@@ -117,14 +119,17 @@ def test_tasks_and_dependencies(dagbag: Any) -> None:
 def test_register_tasks_run_one_at_a_time_and_in_month_order(dagbag: Any) -> None:
     dag = dagbag.dags["kontrol_monthly"]
     pooled = {t.task_id for t in dag.tasks if t.pool == "kontrol_register"}
-    assert pooled == {"prepare", "assemble", "write_manifest", "publish"}
-    assemble, publish = dag.get_task("assemble"), dag.get_task("publish")
-    # a month's assemble waits for the month before's assemble and publish
-    assert assemble.depends_on_past and assemble.wait_for_downstream
-    assert "publish" in assemble.downstream_task_ids
+    # from the step table's declarations, and these are the steps that read or write it
+    assert pooled == {s.name for s in steps.STEPS if s.register}
+    assert pooled == {"prepare", "apply_register", "rule_performance", "publish"}
+    apply, publish = dag.get_task("apply_register"), dag.get_task("publish")
+    # a month's apply_register waits for the month before's apply_register and publish
+    assert apply.depends_on_past and apply.wait_for_downstream
+    assert "publish" in apply.downstream_task_ids
     assert publish.depends_on_past
     others = {t.task_id for t in dag.tasks if t.depends_on_past}
-    assert others == {"assemble", "publish"}
+    assert others == {"apply_register", "publish"}
+    assert {t.task_id for t in dag.tasks if t.wait_for_downstream} == {"apply_register"}
 
 
 def test_alerts_on_failure_and_at_the_publish_deadline(
@@ -148,6 +153,8 @@ def test_one_mapped_load_task_per_extract(dagbag: Any) -> None:
 
     from kontrol.schema import ALL_EXTRACT_NAMES
 
+    mapped_steps = [s.name for s in steps.STEPS if s.per_extract]
+    assert mapped_steps == ["load_extract"]
     load = dagbag.dags["kontrol_monthly"].get_task("load_extract")
     assert isinstance(load, MappedOperator)
     mapped = load.op_kwargs_expand_input.value  # type: ignore[attr-defined]
@@ -197,6 +204,14 @@ def test_parsing_is_fast_and_imports_no_kontrol(tmp_path: Path) -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
     assert result["dags"] == ["kontrol_monthly"]
-    # only the standard-library-only hooks of kontrol (alerts), never the pipeline
-    assert set(result["imported"]) <= {"kontrol", "kontrol.airflow_ops", "kontrol.alerts"}
+    # the step table (plain data) and the standard-library-only hooks of kontrol (alerts),
+    # never the pipeline (tests/test_boundaries.py)
+    assert {"kontrol.catalogue", "kontrol.steps"} <= set(result["imported"])
+    assert set(result["imported"]) <= {
+        "kontrol",
+        "kontrol.airflow_ops",
+        "kontrol.alerts",
+        "kontrol.catalogue",
+        "kontrol.steps",
+    }
     assert result["seconds"] < 1.0, f"parsing took {result['seconds']:.2f} s"

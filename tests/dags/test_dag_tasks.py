@@ -15,6 +15,7 @@ import pytest
 from kontrol import tasks
 from kontrol.errors import KontrolError
 from kontrol.queue import DEMO_CASE_KEY
+from kontrol.run import run_steps
 from kontrol.validation import ExpectationOutcome, ValidationOutcome
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
@@ -22,7 +23,7 @@ OCTOBER = date(2026, 10, 31)
 
 
 def run_month(extracts: Path, out_dir: Path, as_of: date) -> dict[str, Any]:
-    """The DAG's task bodies, in the DAG's order, in this process."""
+    """The DAG's task bodies, in the step table's order, in this process."""
     prepared = tasks.prepare(
         extracts,
         tasks.publish_dir_for(out_dir, as_of),
@@ -31,16 +32,7 @@ def run_month(extracts: Path, out_dir: Path, as_of: date) -> dict[str, Any]:
         tasks.config_from(None, None),
         previous_manifest=tasks.previous_manifest(out_dir, as_of),
     )
-    work_dir = prepared["work_dir"]
-    for extract in prepared["extracts"]:
-        tasks.load_extract(work_dir, extract)
-    tasks.validate_delivery(work_dir)
-    tasks.apply_rules(work_dir)
-    tasks.score(work_dir)
-    tasks.assemble(work_dir, DEMO_CASE_KEY.encode())
-    tasks.validate_queue(work_dir)
-    tasks.write_manifest(work_dir)
-    return tasks.publish(work_dir)
+    return run_steps(Path(prepared["work_dir"]), prepared["extracts"], DEMO_CASE_KEY.encode())[-1]
 
 
 # --- small pure helpers --------------------------------------------------------------
@@ -122,7 +114,7 @@ def test_validation_outcome_round_trips_through_json() -> None:
 
 def test_a_step_without_prepare_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(KontrolError, match="prepare step has not run"):
-        tasks.apply_rules(tmp_path / "nowhere")
+        tasks.run_step("apply_rules", tmp_path / "nowhere")
 
 
 # --- whole months ---------------------------------------------------------------------
@@ -138,7 +130,7 @@ def test_backfill_rerun_and_republish_are_idempotent(tmp_path: Path) -> None:
     assert september["run_id"] != october["run_id"]
     assert september["run_id"].startswith("2026-09-30-")
     # the October run compared volumes with September's publication
-    run_doc = json.loads((out / ".work" / "2026-10-31" / tasks.RUN_FILE).read_text())
+    run_doc = json.loads((out / ".work" / "2026-10-31" / "run.json").read_text())
     assert run_doc["previous_rows"] is not None
     # XCom values are small and hold no cpr
     persons = set(pl.read_parquet(FIXTURE / "persons.parquet")["cpr"].to_list())
@@ -148,14 +140,14 @@ def test_backfill_rerun_and_republish_are_idempotent(tmp_path: Path) -> None:
     published = out / "2026-10-31"
     before = {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()}
     # publish again (a retried or cleared task): same result, nothing moved
-    assert tasks.publish(out / ".work" / "2026-10-31") == october
+    assert tasks.run_step("publish", out / ".work" / "2026-10-31") == october
     # the whole month again: the same files, byte for byte
     assert run_month(FIXTURE, out, OCTOBER) == october
     assert {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()} == before
     # after publication the work directory holds no data
     assert sorted(p.name for p in (out / ".work" / "2026-10-31").iterdir()) == [
-        tasks.PUBLISHED_FILE,
-        tasks.RUN_FILE,
+        "published.json",
+        "run.json",
     ]
 
 
@@ -186,6 +178,6 @@ def test_a_failed_month_keeps_the_last_good_publication(tmp_path: Path) -> None:
     # the next run of the month starts over from an empty work directory
     assert run_month(FIXTURE, out, OCTOBER)["cases"] > 0
     assert sorted(os.listdir(out / ".work" / "2026-10-31")) == [
-        tasks.PUBLISHED_FILE,
-        tasks.RUN_FILE,
+        "published.json",
+        "run.json",
     ]

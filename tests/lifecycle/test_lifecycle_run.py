@@ -19,6 +19,7 @@ from kontrol.cli import main
 from kontrol.lifecycle import store
 from kontrol.queue import DEMO_CASE_KEY
 from kontrol.rules import CATALOGUE
+from kontrol.run import run_steps
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
 SEP, OCT = "2026-09-30", "2026-10-31"
@@ -169,10 +170,10 @@ def test_control_sample_is_published_recorded_and_deterministic(tmp_path: Path) 
     register = tmp_path / "register"
     assert run_cli(tmp_path / "a", OCT, register, "--config", str(config)) == 0
     assert run_cli(tmp_path / "b", OCT, None, "--config", str(config)) == 0
-    sample = pl.read_parquet(tmp_path / "a" / tasks.CONTROL_SAMPLE_FILE)
+    sample = pl.read_parquet(tmp_path / "a" / "control_sample.parquet")
     assert sample.height == 5
     assert set(sample["status"]) == {"control_sample"}
-    assert sample.equals(pl.read_parquet(tmp_path / "b" / tasks.CONTROL_SAMPLE_FILE))
+    assert sample.equals(pl.read_parquet(tmp_path / "b" / "control_sample.parquet"))
     assert not set(sample["cpr"]) & set(queue(tmp_path / "a")["cpr"])
     assert "CONTROL" not in set(queue(tmp_path / "a")["rule_id"])
 
@@ -191,7 +192,7 @@ def test_control_sample_is_published_recorded_and_deterministic(tmp_path: Path) 
 
 
 def run_month(out_dir: Path, as_of: date) -> dict[str, Any]:
-    """The DAG's task bodies in order, with the DAG's register under the output root."""
+    """The DAG's task bodies in the step table's order, with the DAG's register under the root."""
     prepared = tasks.prepare(
         FIXTURE,
         tasks.publish_dir_for(out_dir, as_of),
@@ -201,15 +202,7 @@ def run_month(out_dir: Path, as_of: date) -> dict[str, Any]:
         previous_manifest=tasks.previous_manifest(out_dir, as_of),
         register_dir=out_dir / "register",
     )
-    work_dir = prepared["work_dir"]
-    for extract in prepared["extracts"]:
-        tasks.load_extract(work_dir, extract)
-    for step in (tasks.validate_delivery, tasks.apply_rules, tasks.score):
-        step(work_dir)
-    tasks.assemble(work_dir, DEMO_CASE_KEY.encode())
-    tasks.validate_queue(work_dir)
-    tasks.write_manifest(work_dir)
-    return tasks.publish(work_dir)
+    return run_steps(Path(prepared["work_dir"]), prepared["extracts"], DEMO_CASE_KEY.encode())[-1]
 
 
 def test_dag_months_with_register_rerun_idempotently(tmp_path: Path) -> None:
