@@ -174,8 +174,8 @@ def test_case_queue_asset_links_publish_and_export(dagbag: Any) -> None:
     assert export.catchup is False
 
 
-def test_parsing_is_fast_and_imports_no_kontrol(tmp_path: Path) -> None:
-    """Parse the DAG file in a fresh interpreter: time it, and see what it imported."""
+def test_parsing_imports_only_the_step_table(tmp_path: Path) -> None:
+    """Parse the DAG file in a fresh interpreter and see what it imported."""
     script = textwrap.dedent(
         f"""
         import json, sys, time
@@ -214,4 +214,5 @@ def test_parsing_is_fast_and_imports_no_kontrol(tmp_path: Path) -> None:
         "kontrol.catalogue",
         "kontrol.steps",
     }
-    assert result["seconds"] < 1.0, f"parsing took {result['seconds']:.2f} s"
+    # no wall-clock assertion (a loaded machine makes it flaky; timings belong in
+    # benchmarks/): what keeps parsing fast is what it imports, asserted above
