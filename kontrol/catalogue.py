@@ -40,14 +40,21 @@ __all__ = [
     "CURRENT_LINK",
     "EXTRACTS",
     "FAILED_RUN_DIR",
+    "LOCK_FILE",
     "OPTIONAL_EXTRACTS",
+    "PREVIOUS_LINK",
     "PUBLICATION_DIR",
+    "PUBLISHED_MARKER",
     "RELEASES_DIR",
     "STAGING_PREFIX",
+    "WORK_ROOT",
     "Dataset",
+    "cpr_names",
     "dataset",
+    "directory",
     "path",
     "published_names",
+    "relative",
 ]
 
 
@@ -87,6 +94,10 @@ PUBLICATION_DIR = "publication"
 RELEASES_DIR = ".releases"
 #: In a publication directory: the link to the release in force (switched atomically).
 CURRENT_LINK = "current"
+#: In a publication directory: the release in force before ``current`` (rollback).
+PREVIOUS_LINK = "previous"
+#: Beside the publication: held by ``kontrol run`` for the whole run (one run at a time).
+LOCK_FILE = ".lock"
 #: In a publication directory: a failed run's diagnostics, beside the last good publication.
 FAILED_RUN_DIR = "failed-run"
 #: ``kontrol run``'s work directories inside ``--out`` start with this.

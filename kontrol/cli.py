@@ -285,8 +285,7 @@ def _load(args: argparse.Namespace) -> int:
     from kontrol import catalogue, io, pipeline
 
     config = _config(args)
-    with tempfile.TemporaryDirectory(prefix="kontrol-load-") as staging_name:
-        staging = Path(staging_name)
+    with io.private_temp_dir("kontrol-load-") as staging:
         loads = pipeline.load_delivery(args.extracts, staging, config)
         for line in pipeline.delivery_summary(loads, pipeline.open_staged(staging)):
             print(line)

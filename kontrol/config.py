@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from kontrol import io
 from kontrol.benefits import DEFAULT_BENEFITS, Benefit
 from kontrol.errors import ConfigError
 from kontrol.scoring.config import ScoringConfig
@@ -73,6 +74,16 @@ class CaseListConfig(BaseModel):
 PRESENTATION_SECTIONS = frozenset({"queue", "caselist"})
 
 
+class OutputConfig(BaseModel):
+    """Who may read the published files that hold cpr values (README: "Who may read")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: A group whose members may read them: 0640 files, 0750 directories, owned by
+    #: the group. None: the owner only (0600/0700). The umask still applies.
+    group: str | None = Field(default=None, min_length=1)
+
+
 class KontrolConfig(BaseModel):
     """Everything configurable about a run; serialised into the manifest."""
 
@@ -88,6 +99,10 @@ class KontrolConfig(BaseModel):
     caselist: CaseListConfig = CaseListConfig()
     #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
     rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Where and for whom the outputs are written: a deployment setting that cannot
+    #: change a result, so it is left out of the manifest's configuration and the run
+    #: id (``exclude``): moving a deployment must not change run ids.
+    output: OutputConfig = Field(default=OutputConfig(), exclude=True)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> KontrolConfig:
@@ -133,7 +148,7 @@ def load_config(path: Path | None, **overrides: Any) -> KontrolConfig:
 
 def _read_mapping(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = io.read_text(path)
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
     except OSError as error:

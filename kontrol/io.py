@@ -1,4 +1,4 @@
-"""All file reading and writing of kontrol lives here.
+"""All file reading and writing of kontrol lives here (``tests/test_file_access.py`` checks).
 
 Transforms elsewhere take and return LazyFrames; this module turns paths into
 LazyFrames (after checking the delivery's structure against
@@ -6,6 +6,19 @@ LazyFrames (after checking the delivery's structure against
 is written beside its destination under a temporary name and moved into
 place with :func:`os.replace`, so a reader never sees half a file and a
 crashed run leaves the previous publication intact.
+
+**File modes.** Every file is created owner-only (0600, by
+:func:`tempfile.mkstemp`) and stays so unless it is declared not to hold cpr
+values (``private=False``, or a published dataset the catalogue marks
+``cpr=False``); those get the usual ``0666 & ~umask``. When publishing,
+:func:`set_modes` gives files that hold cpr 0600 (directories 0700), or
+0640/0750 with the configured group; a mode is always masked by the
+process umask, never wider.
+
+**Publication** (:func:`publish_release`): a run's publication is moved as
+one directory into ``.releases/`` and put in force by replacing the
+``current`` symlink (one atomic rename); the published names
+(``cases.parquet``, ...) are fixed symlinks through ``current``.
 """
 
 from __future__ import annotations
@@ -23,8 +36,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final, Literal
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kontrol import catalogue
 from kontrol.errors import KontrolError, StructuralDefect, mask
 from kontrol.schema import ExtractSpec
 
@@ -217,10 +232,15 @@ def scan_parquet(path: Path) -> pl.LazyFrame:
 
 
 @contextmanager
-def _temporary_beside(destination: Path, suffix: str = "") -> Iterator[Path]:
+def _temporary_beside(destination: Path, *, private: bool = True) -> Iterator[Path]:
+    """A temporary file beside ``destination``, moved over it when the block succeeds.
+
+    mkstemp creates it 0600, which is what a file holding cpr values must be;
+    a file declared not to (``private=False``) gets the usual ``0666 & ~umask``.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=suffix + ".tmp", dir=destination.parent
+        prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
     )
     os.close(handle)
     temporary = Path(name)
@@ -231,9 +251,8 @@ def _temporary_beside(destination: Path, suffix: str = "") -> Iterator[Path]:
             if error.filename is None and error.errno is not None:
                 raise OSError(error.errno, os.strerror(error.errno), str(destination)) from error
             raise
-        # mkstemp creates 0600; published files are read by other accounts
-        # (caseworkers' tools, auditors), so give them the usual 0644.
-        temporary.chmod(0o644)
+        if not private:
+            temporary.chmod(0o666 & ~umask())
         os.replace(temporary, destination)
     finally:
         temporary.unlink(missing_ok=True)
@@ -261,19 +280,19 @@ def sink_parquet(frame: pl.LazyFrame, destination: Path) -> None:
         )
 
 
-def write_json(document: Any, destination: Path) -> None:
+def write_json(document: Any, destination: Path, *, private: bool = True) -> None:
     """Write JSON atomically with sorted keys, so equal documents give equal bytes."""
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    write_text(text, destination)
+    write_text(text, destination, private=private)
 
 
-def write_text(text: str, destination: Path) -> None:
-    with _temporary_beside(destination) as temporary:
+def write_text(text: str, destination: Path, *, private: bool = True) -> None:
+    with _temporary_beside(destination, private=private) as temporary:
         temporary.write_text(text, encoding="utf-8")
 
 
-def write_bytes(data: bytes, destination: Path) -> None:
-    with _temporary_beside(destination) as temporary:
+def write_bytes(data: bytes, destination: Path, *, private: bool = True) -> None:
+    with _temporary_beside(destination, private=private) as temporary:
         temporary.write_bytes(data)
 
 
@@ -304,10 +323,34 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a configuration file, say)."""
+    return path.read_text(encoding="utf-8")
+
+
+def write_arrow_table(table: pa.Table, destination: Path, **settings: Any) -> None:
+    """Write an Arrow table atomically (the synthetic generator's ground truth)."""
+    with _temporary_beside(destination) as temporary:
+        pq.write_table(table, temporary, **settings)
+
+
+def parquet_writer(path: Path, schema: pa.Schema, **settings: Any) -> pq.ParquetWriter:
+    """A streaming Parquet writer (the synthetic generator writes its extracts in chunks)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return pq.ParquetWriter(str(path), schema, **settings)
+
+
+@contextmanager
+def private_temp_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory, mode 0700, removed after the block (``kontrol load``'s staging)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        yield Path(name)
+
+
 def make_staging_dir(out_dir: Path, label: str) -> Path:
     """A fresh private directory inside ``out_dir`` (same filesystem: renames are atomic)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".staging-{label}-", dir=out_dir))
+    return Path(tempfile.mkdtemp(prefix=f"{catalogue.STAGING_PREFIX}{label}-", dir=out_dir))
 
 
 def remove_tree(path: Path) -> None:
@@ -330,12 +373,189 @@ def publish(staged: Path, destination: Path) -> None:
         os.replace(staged, destination)
 
 
+# --- file modes ---------------------------------------------------------------------
+
+
+def umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def group_id(name: str) -> int:
+    """The id of the group ``name``; a :class:`KontrolError` naming it when there is none."""
+    import grp
+
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise KontrolError(f"output.group: no group {name!r} on this machine") from None
+
+
+def set_modes(root: Path, cpr_names: frozenset[str], gid: int | None) -> None:
+    """Set the modes of a publication (or a failed run's diagnostics) before it is published.
+
+    The top-level entries named in ``cpr_names`` hold cpr values: files 0600
+    and directories 0700, or 0640/0750 owned by group ``gid`` when one is
+    configured. Everything else (manifest, reports) is ``0666``/``0777``,
+    so auditors can read it. Every mode is masked by the umask: never wider
+    than the account running kontrol allows.
+    """
+    mask = umask()
+    grouped = gid is not None
+
+    def apply(path: Path, private: bool) -> None:
+        if private:
+            mode = (0o750 if grouped else 0o700) if path.is_dir() else (0o640 if grouped else 0o600)
+        else:
+            mode = 0o777 if path.is_dir() else 0o666
+        if gid is not None:
+            os.chown(path, -1, gid)
+        path.chmod(mode & ~mask)
+
+    apply(root, private=False)  # traversable, so auditors reach the reports
+    for top in root.iterdir():
+        private = top.name in cpr_names
+        for path in [top, *(top.rglob("*") if top.is_dir() else ())]:
+            apply(path, private)
+
+
+def mode_of(path: Path) -> int:
+    """The permission bits of ``path`` (tests and diagnostics)."""
+    return path.stat().st_mode & 0o777
+
+
+# --- publication: one directory per run, one atomic switch ---------------------------
+
+
+def _symlink_atomically(target: str, link: Path) -> None:
+    """Point ``link`` at ``target`` with one rename (a reader sees the old or the new link).
+
+    A real directory in the way (a copy of an older layout) is moved aside first.
+    """
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    retired = None
+    if link.is_dir() and not link.is_symlink():
+        retired = link.with_name(f".{link.name}.retired")
+        remove_tree(retired)
+        os.replace(link, retired)
+    os.replace(temporary, link)
+    if retired is not None:
+        remove_tree(retired)
+
+
+def _link_target(link: Path) -> str | None:
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def publish_release(
+    publication: Path, publish_dir: Path, label: str, names: tuple[str, ...]
+) -> Path:
+    """Put ``publication`` (a directory on the same filesystem) in force in ``publish_dir``.
+
+    1. ``publication`` is renamed to ``publish_dir/.releases/<label>[.n]``;
+    2. ``publish_dir/current`` is switched to it with one atomic rename:
+       the publication's only moment of change;
+    3. each of ``names`` at the top of ``publish_dir`` is (once) a symlink
+       ``name -> current/name``, so the contract's ``OUT/cases.parquet`` works;
+    4. ``previous`` keeps the release that was in force, for rollback; any
+       other release is removed.
+
+    A crash before 2 leaves the previous publication in force and an orphan
+    release that the next run removes (:func:`remove_leftovers`); after 2,
+    the new one. Returns the release directory.
+    """
+    releases = publish_dir / catalogue.RELEASES_DIR
+    releases.mkdir(parents=True, exist_ok=True)
+    release = releases / label
+    n = 0
+    while release.exists() or release.is_symlink():
+        n += 1
+        release = releases / f"{label}.{n}"
+    os.rename(publication, release)
+    current = publish_dir / catalogue.CURRENT_LINK
+    previous = _link_target(current)
+    _symlink_atomically(f"{catalogue.RELEASES_DIR}/{release.name}", current)
+    for name in names:
+        link = publish_dir / name
+        target = f"{catalogue.CURRENT_LINK}/{name}"
+        if _link_target(link) != target:
+            _symlink_atomically(target, link)
+    if previous is not None:
+        _symlink_atomically(previous, publish_dir / catalogue.PREVIOUS_LINK)
+    _prune_releases(publish_dir)
+    return release
+
+
+def _prune_releases(publish_dir: Path) -> None:
+    """Remove every release that neither ``current`` nor ``previous`` points to."""
+    releases = publish_dir / catalogue.RELEASES_DIR
+    keep = {
+        Path(target).name
+        for link in (catalogue.CURRENT_LINK, catalogue.PREVIOUS_LINK)
+        if (target := _link_target(publish_dir / link)) is not None
+    }
+    for child in list_dir_names(releases):
+        if child not in keep:
+            remove_path(releases / child)
+
+
+def remove_leftovers(publish_dir: Path, keep: Path) -> list[str]:
+    """Remove what earlier runs left in ``publish_dir`` that no longer applies.
+
+    Stale staging directories (a killed run's, holding cpr values),
+    ``.*.retired`` and ``.*.tmp`` entries (a crash mid-replace), releases no
+    link points to (a crash between the release rename and the switch), and
+    an earlier run's ``failed-run/`` (this run supersedes it). ``keep`` is
+    the current run's own work directory. Returns the names removed.
+    """
+    removed = []
+    for name in list_dir_names(publish_dir):
+        path = publish_dir / name
+        stale = (
+            (name.startswith(catalogue.STAGING_PREFIX) and path != keep)
+            or (name.startswith(".") and name.endswith((".retired", ".tmp")))
+            or name == catalogue.FAILED_RUN_DIR
+        )
+        if stale:
+            remove_path(path)
+            removed.append(name)
+    _prune_releases(publish_dir)
+    return removed
+
+
 # --- the case register and outcome files (kontrol.lifecycle) --------------------------
 
 
 def read_parquet(path: Path) -> pl.DataFrame:
     """Read a whole Parquet file kontrol wrote (the register, a published queue)."""
     return pl.read_parquet(path)
+
+
+@contextmanager
+def exclusive_lock(path: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (created if missing) for the block.
+
+    With ``wait=False`` a lock held elsewhere is a :class:`KontrolError` naming it.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise KontrolError(
+                f"{path.parent}: another kontrol run is using this directory "
+                f"({path.name} is locked)"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def remove_file(path: Path) -> None:

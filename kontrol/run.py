@@ -63,13 +63,17 @@ def run(
     gives the volume comparison. With ``register_dir`` the case register
     (:mod:`kontrol.lifecycle`) gives each case its status and is updated after
     publication; without it every case is ``new``.
+
+    One run at a time per ``out_dir``: a second one fails at once, naming the
+    lock, instead of cleaning up the first one's staging directory as a leftover.
     """
-    # one writer of the register from its first read (prepare) to its update (publish)
-    with store.exclusive(register_dir, f"kontrol run {as_of.isoformat()}"):
-        return _run(extracts_dir, out_dir, as_of, config, case_key, register_dir)
+    with io.exclusive_lock(out_dir / catalogue.LOCK_FILE, wait=False):
+        # one writer of the register from its first read (prepare) to its update (publish)
+        with store.exclusive(register_dir, f"kontrol run {as_of.isoformat()}"):
+            return _run_locked(extracts_dir, out_dir, as_of, config, case_key, register_dir)
 
 
-def _run(
+def _run_locked(
     extracts_dir: Path,
     out_dir: Path,
     as_of: date,

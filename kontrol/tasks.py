@@ -177,10 +177,17 @@ class RunSpec:
             extracts_dir=Path(doc["extracts_dir"]),
             publish_dir=Path(doc["publish_dir"]),
             as_of=date.fromisoformat(doc["as_of"]),
-            config=KontrolConfig.model_validate(doc["config"]),
+            # ``output`` is left out of the configuration's dump (see KontrolConfig.output)
+            config=KontrolConfig.model_validate({**doc["config"], "output": doc["output"]}),
             previous_rows=doc["previous_rows"],
             register_dir=Path(doc["register_dir"]) if doc.get("register_dir") else None,
         )
+
+    @property
+    def group_id(self) -> int | None:
+        """The configured reader group's id for the published cpr files, if any."""
+        group = self.config.output.group
+        return io.group_id(group) if group is not None else None
 
     @property
     def run_info(self) -> dict[str, str]:
@@ -264,6 +271,9 @@ def prepare(
 ) -> dict[str, Any]:
     """Start a run: an empty work directory, a checked configuration and delivery structure.
 
+    First, what earlier runs left in the publication directory and no longer
+    applies goes (:func:`kontrol.io.remove_leftovers`): a killed run's
+    staging directory, an unswitched release, an earlier ``failed-run/``.
     With a case register (``register_dir``), a publication an earlier run
     made but could not record there (it died in between) is recorded first.
 
@@ -272,7 +282,21 @@ def prepare(
     missing file, column or a wrong type), before any data is read.
     """
     resolve_all_parameters(config, CATALOGUE)  # a bad rule parameter fails before any work
+    if config.output.group is not None:
+        try:
+            io.group_id(config.output.group)
+        except KontrolError as error:
+            raise ConfigError(str(error)) from error
     work = Path(work_dir)
+    removed = io.remove_leftovers(Path(publish_dir), keep=work)
+    if removed:
+        log.info("removed what earlier runs left in %s: %s", publish_dir, ", ".join(removed))
+    if work.parent.name == catalogue.WORK_ROOT:
+        # the DAG's work directories of other months: the DAG runs one month at a time
+        # (max_active_runs=1), so none is in use; a failed one's staged data goes
+        for other in io.list_dir_names(work.parent):
+            if work.parent / other != work:
+                discard_work(work.parent / other)
     io.empty_private_dir(work)
     extracts = Path(extracts_dir)
     if not extracts.is_dir():
@@ -292,6 +316,7 @@ def prepare(
             "publish_dir": str(publish_dir),
             "as_of": as_of.isoformat(),
             "config": config.model_dump(mode="json"),
+            "output": config.output.model_dump(mode="json"),
             "previous_rows": previous_rows,
             "register_dir": str(register_dir) if register_dir is not None else None,
         },
@@ -533,8 +558,13 @@ def write_manifest(work_dir: str | Path) -> dict[str, Any]:
 
 
 def publish(work_dir: str | Path) -> dict[str, Any]:
-    """Move the staged publication into the publication directory, the manifest last.
+    """Put the staged publication in force: one directory, one atomic switch.
 
+    The files get their modes first (cpr: owner-only, or the configured
+    group), while still inside the private work directory; then
+    :func:`kontrol.io.publish_release` moves the whole publication into
+    ``<publish_dir>/.releases/`` and switches ``current`` to it, so a reader
+    or a crash sees the whole previous publication or the whole new one.
     Afterwards the work directory keeps only ``run.json`` and ``published.json``
     (no staged data, no cpr), so publishing again (a retried or cleared task)
     returns the same result instead of failing.
@@ -557,9 +587,12 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
                 run.register_dir, manifest["run_id"], run.as_of, run.publish_dir, run.work_dir
             )
         publication = run.work_dir / catalogue.PUBLICATION_DIR
-        for name in catalogue.published_names():  # the queue before the manifest
-            if (publication / name).exists():
-                io.publish(publication / name, run.publish_dir / name)
+        io.set_modes(publication, catalogue.cpr_names(), run.group_id)
+        release = io.publish_release(
+            publication, run.publish_dir, manifest["run_id"], catalogue.published_names()
+        )
+        # this publication supersedes an earlier failure's diagnostics
+        io.remove_path(run.publish_dir / catalogue.FAILED_RUN_DIR)
         if run.register_dir is not None:
             # queue first, then the register: a crash here is repaired by the next
             # run's prepare (kontrol.lifecycle.store.recover)
@@ -572,6 +605,8 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
         "cases": manifest["cases_total"],
         "cases_per_rule": manifest["cases_per_rule"],
         "publish_dir": str(run.publish_dir),
+        # one publication, read consistently: every path below is in this directory
+        "release_dir": str(release),
         "cases_path": str(run.publish_dir / catalogue.dataset("cases").file),
         "manifest_path": str(run.publish_dir / MANIFEST),
         "report_path": str(run.publish_dir / catalogue.dataset("validation").file),
@@ -587,9 +622,11 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
 def discard_work(work_dir: str | Path) -> None:
     """After a run failed for good (a data error): remove its staged data (cpr values).
 
-    Only the run's parameters stay; a new attempt starts with ``prepare``.
+    Only the run's parameters (and, after a publication, its result) stay;
+    a new attempt starts with ``prepare``.
     """
-    io.empty_private_dir(Path(work_dir), keep=(catalogue.relative("run_spec"),))
+    keep = (catalogue.relative("run_spec"), catalogue.relative("published"))
+    io.empty_private_dir(Path(work_dir), keep=keep)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -698,6 +735,7 @@ def _failed_run_diagnostics(
             # (the next attempt starts over with prepare)
             io.publish(rejects, failed / rejects.name)
         io.write_text(f"{error}\n", failed / "error.txt")
+        io.set_modes(failed, catalogue.cpr_names(), run.group_id)
         io.publish(failed, out_dir / catalogue.FAILED_RUN_DIR)
         log.error("run failed; diagnostics in %s", out_dir / catalogue.FAILED_RUN_DIR)
         raise

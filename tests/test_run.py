@@ -210,8 +210,12 @@ def test_validation_report_is_published_without_cpr(published: Path) -> None:
     assert set(manifest["validation"]["suites"]) >= {"persons", "payments", "case_queue"}
 
 
-def test_published_files_are_readable_by_others(published: Path) -> None:
-    assert (published / "cases.parquet").stat().st_mode & 0o044 == 0o044
+def test_files_holding_cpr_are_owner_only(published: Path) -> None:
+    """Issue 11, item 6: never world-readable, whatever the umask (tests/test_publication.py)."""
+    for name in ("cases.parquet", "cases.html", "cases.xlsx", "suppressed.parquet"):
+        assert (published / name).stat().st_mode & 0o077 == 0, name
+    assert (published / "rejects").stat().st_mode & 0o077 == 0
+    assert (published / "manifest.json").stat().st_mode & 0o400
 
 
 def test_window_months_option(tmp_path: Path) -> None:

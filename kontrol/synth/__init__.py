@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from kontrol import io
 from kontrol.schema import CASE_MONEY, OPTIONAL_EXTRACT_NAMES, all_extract_specs
 from kontrol.synth.background import build_background
 from kontrol.synth.benign import BENIGN, UNFOUNDED_DESCRIPTIONS
@@ -245,7 +245,6 @@ def synthesize(
         raise ValueError(f"registers must be one of {', '.join(REGISTER_VERSIONS)}")
     names = EXTRACTS + (OPTIONAL_EXTRACT_NAMES if registers == "v2" else ())
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     cal = Calendar.build(as_of, months, WINDOW_MONTHS)
     specs = all_extract_specs(BENEFIT_CODES)
     schemas = {name: arrow_schema(specs[name]) for name in names}
@@ -337,10 +336,10 @@ def synthesize(
             w.close()
 
     gt = _truth_table(truth, with_founded=unfounded_rate > 0)
-    pq.write_table(
+    io.write_arrow_table(
         gt, out_dir / "ground_truth.parquet", compression="zstd", compression_level=3, version="2.6"
     )
-    pq.write_table(
+    io.write_arrow_table(
         _rejects_table(rejects),
         out_dir / "ground_truth_rejects.parquet",
         compression="zstd",
@@ -361,9 +360,7 @@ def synthesize(
     }
     if unfounded_rate > 0:
         params["unfounded_rate"] = unfounded_rate
-    (out_dir / "synth.json").write_text(
-        json.dumps(params, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    io.write_text(json.dumps(params, indent=2, sort_keys=True) + "\n", out_dir / "synth.json")
     summary = SynthSummary(out_dir, persons, seed, as_of, months)
     summary.rows = {f"{n}.parquet": rows[n] for n in names}
     summary.rows["ground_truth.parquet"] = gt.num_rows

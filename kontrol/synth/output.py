@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kontrol import io
 from kontrol.schema import EVENT_TYPES, PAYMENT_TYPES, RELATION_TYPES, ExtractSpec
 from kontrol.synth.calendar import NO_DAY, Calendar, IntArray
 from kontrol.synth.model import BENEFIT_CODES, CIT_CODES, COUNTRIES
@@ -247,8 +248,8 @@ def custody_table(c: dict[str, IntArray], cpr: pa.Array, schema: pa.Schema) -> p
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    return pq.ParquetWriter(
-        str(path),
+    return io.parquet_writer(
+        path,
         schema,
         compression="zstd",
         compression_level=3,

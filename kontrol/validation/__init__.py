@@ -280,6 +280,11 @@ def _delivery_parameters(config: KontrolConfig, settings: ValidationSettings) ->
     return parameters
 
 
+def _staged(staging_dir: Path, extract: str) -> pl.LazyFrame:
+    """A staged clean extract, by its catalogue entry (``clean``), through kontrol.io."""
+    return io.scan_parquet(catalogue.path(staging_dir, "clean", extract=extract))
+
+
 def _settings(config: KontrolConfig, settings: ValidationSettings | None) -> ValidationSettings:
     return settings if settings is not None else config.validation
 
@@ -341,9 +346,7 @@ def validate_extract(
     doc = committed_suites(suites_dir)[name]
     spec = all_extract_specs(config.benefit_codes)[name]
     started = time.perf_counter()
-    sample = checks.gx_sample(
-        catalogue.path(staging_dir, "clean", extract=name), spec, settings.sample_rows
-    )
+    sample = checks.gx_sample(_staged(staging_dir, name), spec, settings.sample_rows)
     run = (session or _session()).run(
         doc, sample.frame.to_pandas(), _delivery_parameters(config, settings)
     )
@@ -372,15 +375,9 @@ def validate_delivery_facts(
         name: checks.ExtractCounts(load.rows_delivered, load.rows_rejected, load.rows_loaded)
         for name, load in loads.items()
     }
+    clean = {name: _staged(staging_dir, name) for name in specs}
     window = window_for(as_of, config.window_months)
-    facts = checks.delivery_facts(
-        catalogue.directory(staging_dir, "clean"),
-        specs,
-        counts,
-        as_of,
-        previous_rows,
-        window=window,
-    )
+    facts = checks.delivery_facts(clean, specs, counts, as_of, previous_rows, window=window)
     run = (session or _session()).run(
         doc, facts.to_pandas(), _delivery_parameters(config, settings)
     )

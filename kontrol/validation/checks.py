@@ -27,10 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from kontrol.schema import (
     CASE_MONEY,
@@ -190,12 +188,12 @@ def _extract_aggregates(
     return exprs
 
 
-def _exact_duplicates(path: Path, key: Sequence[str]) -> int:
-    frame = pl.scan_parquet(path).select((pl.len() - _key_expr(key).n_unique()).cast(pl.Int64))
-    return int(frame.collect(engine="streaming").item())
+def _exact_duplicates(frame: pl.LazyFrame, key: Sequence[str]) -> int:
+    counted = frame.select((pl.len() - _key_expr(key).n_unique()).cast(pl.Int64))
+    return int(counted.collect(engine="streaming").item())
 
 
-def _persons_over_case_money(path: Path, column: str) -> pl.DataFrame:
+def _persons_over_case_money(frame: pl.LazyFrame, column: str) -> pl.DataFrame:
     """One fact: persons whose ``column`` sums beyond :data:`CASE_MONEY_MAX` in absolute value.
 
     The whole-file absolute sum is a bound for every person's: when it fits,
@@ -203,12 +201,11 @@ def _persons_over_case_money(path: Path, column: str) -> pl.DataFrame:
     """
     wide = pl.Decimal(38, CASE_MONEY.scale or 0)
     magnitude = pl.col(column).cast(wide).abs()
-    total = pl.scan_parquet(path).select(magnitude.sum()).collect(engine="streaming").item()
+    total = frame.select(magnitude.sum()).collect(engine="streaming").item()
     over = 0
     if total is not None and total > CASE_MONEY_MAX:
         over = (
-            pl.scan_parquet(path)
-            .group_by("cpr")
+            frame.group_by("cpr")
             .agg(magnitude.sum().alias("total"))
             .filter(pl.col("total") > CASE_MONEY_MAX)
             .select(pl.len())
@@ -218,12 +215,11 @@ def _persons_over_case_money(path: Path, column: str) -> pl.DataFrame:
     return pl.DataFrame({"over": [int(over)]}, schema={"over": pl.Int64})
 
 
-def _payment_window_facts(path: Path, window: Window) -> pl.DataFrame:
+def _payment_window_facts(frame: pl.LazyFrame, window: Window) -> pl.DataFrame:
     """Lines in the window, whether payments stop before the as-of month, the latest period."""
     as_of_month = window.as_of.replace(day=1)
     return (
-        pl.scan_parquet(path)
-        .select(
+        frame.select(
             window.contains("period_start").sum().cast(pl.Int64).alias(FACT_LINES_IN_WINDOW),
             pl.col("period_start").max().alias(FACT_LATEST_PERIOD_START),
             pl.col("period_end").max().alias(FACT_LATEST_PERIOD_END),
@@ -239,7 +235,7 @@ def _payment_window_facts(path: Path, window: Window) -> pl.DataFrame:
 
 
 def plausibility_facts(
-    clean_dir: Path,
+    clean: Mapping[str, pl.LazyFrame],
     specs: Mapping[str, ExtractSpec],
     counts: Mapping[str, ExtractCounts],
     window: Window,
@@ -250,17 +246,17 @@ def plausibility_facts(
         columns[fact_column(name, FACT_EMPTY)] = pl.Series([int(count.rows_delivered == 0)])
     for name, column in SUMMED_MONEY.items():
         if name in specs:
-            over = _persons_over_case_money(clean_dir / specs[name].file_name, column)
+            over = _persons_over_case_money(clean[name], column)
             columns[fact_column(name, FACT_PERSONS_OVER_CASE_MONEY)] = over["over"]
     if "payments" in specs:
-        facts = _payment_window_facts(clean_dir / specs["payments"].file_name, window)
+        facts = _payment_window_facts(clean["payments"], window)
         for fact in facts.columns:
             columns[fact_column("payments", fact)] = facts[fact]
     return pl.DataFrame(columns)
 
 
 def delivery_facts(
-    clean_dir: Path,
+    clean: Mapping[str, pl.LazyFrame],
     specs: Mapping[str, ExtractSpec],
     counts: Mapping[str, ExtractCounts],
     as_of: date,
@@ -276,13 +272,13 @@ def delivery_facts(
     same streaming pass.
     """
     person_hashes = (
-        pl.scan_parquet(clean_dir / specs["persons"].file_name)
+        clean["persons"]
         .select(pl.col("cpr").hash().unique())
         .collect(engine="streaming")
         .to_series()
     )
     queries = [
-        pl.scan_parquet(clean_dir / spec.file_name).select(
+        clean[name].select(
             _extract_aggregates(spec, as_of, person_hashes if name in REFERRING_EXTRACTS else None)
         )
         for name, spec in specs.items()
@@ -291,7 +287,7 @@ def delivery_facts(
     for name, spec in specs.items():
         column = fact_column(name, "key_duplicate_rows")
         if spec.key and measured[column][0]:
-            exact = _exact_duplicates(clean_dir / spec.file_name, spec.key)
+            exact = _exact_duplicates(clean[name], spec.key)
             measured = measured.with_columns(pl.lit(exact, dtype=pl.Int64).alias(column))
 
     load_facts: dict[str, pl.Series] = {}
@@ -306,7 +302,7 @@ def delivery_facts(
         load_facts[fact_column(name, "staged_rows_mismatch")] = pl.Series(
             [abs(int(staged) - count.rows_loaded)]
         )
-    plausibility = plausibility_facts(clean_dir, specs, counts, window)
+    plausibility = plausibility_facts(clean, specs, counts, window)
     return pl.concat([pl.DataFrame(load_facts), measured, plausibility], how="horizontal")
 
 
@@ -324,17 +320,16 @@ class Sample:
         return self.every > 1
 
 
-def gx_sample(path: Path, spec: ExtractSpec, max_rows: int) -> Sample:
-    """Every ``k``-th row of the staged file (all of it when it has at most ``max_rows``).
+def gx_sample(frame: pl.LazyFrame, spec: ExtractSpec, max_rows: int) -> Sample:
+    """Every ``k``-th row of a staged extract (all of it when it has at most ``max_rows``).
 
     Deterministic (the same file gives the same rows), spread over the whole
     file rather than its head, so a defect confined to one part of a delivery
     still has a fair chance to be seen; the exact, whole-file counts of the
     same checks are in the ``delivery`` suite.
     """
-    rows_total = int(pq.ParquetFile(path).metadata.num_rows)
+    rows_total = int(frame.select(pl.len()).collect().item())  # a Parquet scan: its metadata
     every = max(1, math.ceil(rows_total / max_rows)) if max_rows > 0 else 1
-    frame = pl.scan_parquet(path)
     if every > 1:
         frame = frame.gather_every(every)
     derived = derived_columns(spec)

@@ -616,8 +616,7 @@ def write_suites(directory: Path = SUITES_DIR) -> list[Path]:
     paths = []
     for name, doc in build_suites().items():
         path = suite_path(name, directory)
-        io.write_json(doc, path)
-        path.chmod(0o644)  # a repository file, not a private run output
+        io.write_json(doc, path, private=False)  # a repository file, not a private run output
         paths.append(path)
     return paths
 
