@@ -88,6 +88,30 @@ EXTRACTS: tuple[str, ...] = ("persons", "residence_events", "relations", "paymen
 OPTIONAL_EXTRACTS: tuple[str, ...] = ("utility_readings", "tenancies", "inspections", "custody")
 ALL_EXTRACTS: tuple[str, ...] = (*EXTRACTS, *OPTIONAL_EXTRACTS)
 
+#: Written by the delivering system after the files: the delivery is complete.
+DELIVERY_MARKER = "_SUCCESS"
+
+
+def delivery_file(extract: str) -> str:
+    """The file of ``extract`` in a delivery directory (CONTRACT.md section 1)."""
+    return f"{extract}.parquet"
+
+
+#: The case register (``--register DIR``, :mod:`kontrol.lifecycle.store`): the pointer
+#: to the snapshot in force, the snapshots (each a cases file and a state file), the
+#: pending-publication marker and the lock.
+REGISTER_CURRENT = "CURRENT.json"
+REGISTER_SNAPSHOTS = "snapshots"
+REGISTER_CASES = "cases.parquet"
+REGISTER_STATE = "state.json"
+REGISTER_PENDING = "pending.json"
+REGISTER_LOCK = ".lock"
+REGISTER_UNDO = "undo.parquet"
+#: In a run's work directory: the register snapshot the run read (no cpr).
+REGISTER_READ = "register_read.json"
+#: A failed run's diagnostics: the error message, beside its rejects and report.
+FAILED_RUN_ERROR = "error.txt"
+
 #: The work directory's subdirectory that becomes the publication (see module doc).
 PUBLICATION_DIR = "publication"
 #: In a publication directory: each run's published files, in a directory of its own.

@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kontrol import catalogue
 from kontrol.errors import ConfigError, KontrolError, mask
 
 if TYPE_CHECKING:
@@ -268,21 +269,25 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {rule_id}: {count}")
     for warning in result.warnings:
         print(f"  validation warning: {warning}")
-    print(f"case list:         {result.out_dir / 'cases.html'} (and cases.xlsx)")
-    print(f"case queue:        {result.cases_path}")
-    print(f"validation report: {result.out_dir / 'validation' / 'index.html'}")
-    print(f"fairness report:   {result.out_dir / 'fairness' / 'index.html'}")
-    print(f"manifest:          {result.out_dir / 'manifest.json'}")
-    print(f"rejects:           {result.out_dir / 'rejects'}")
-    print(f"suppressed:        {result.out_dir / 'suppressed.parquet'}")
-    print(f"rule performance:  {result.out_dir / 'rule_performance.html'}")
+
+    def out(name: str) -> Path:
+        return result.out_dir / catalogue.dataset(name).file
+
+    print(f"case list:         {out('cases_html')} (and {out('cases_xlsx').name})")
+    print(f"case queue:        {out('cases')}")
+    print(f"validation report: {out('validation')}")
+    print(f"fairness report:   {out('fairness')}")
+    print(f"manifest:          {out('manifest')}")
+    print(f"rejects:           {out('rejects').parent}")
+    print(f"suppressed:        {out('suppressed')}")
+    print(f"rule performance:  {out('rule_performance')}")
     if args.register is not None:
         print(f"case register:     {args.register}")
     return 0
 
 
 def _load(args: argparse.Namespace) -> int:
-    from kontrol import catalogue, io, pipeline
+    from kontrol import io, pipeline
 
     config = _config(args)
     with io.private_temp_dir("kontrol-load-") as staging:
@@ -332,7 +337,7 @@ def _outcomes(args: argparse.Namespace) -> int:
 def _cases(args: argparse.Namespace) -> int:
     from kontrol.report import describe_top_cases
 
-    for line in describe_top_cases(args.out / "cases.parquet", args.top):
+    for line in describe_top_cases(args.out / catalogue.dataset("cases").file, args.top):
         print(line)
     return 0
 

@@ -164,7 +164,7 @@ class ExtractSpec:
 
     @property
     def file_name(self) -> str:
-        return f"{self.name}.parquet"
+        return catalogue.delivery_file(self.name)
 
     @property
     def schema(self) -> pl.Schema:

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 #: The published manifest's name, as it appears in a publication directory.
 MANIFEST = catalogue.dataset("manifest").file
 #: Written by the delivering system after the five files: the delivery is complete.
-DELIVERY_MARKER = "_SUCCESS"
+DELIVERY_MARKER = catalogue.DELIVERY_MARKER
 
 
 # --- where things are -------------------------------------------------------------
@@ -127,7 +127,9 @@ def delivery_status(
         return DeliveryStatus(False, f"waiting for the {DELIVERY_MARKER} marker in {directory}")
     # the five required files, and every optional register already there (CONTRACT.md
     # 1b): one still being written must not be read half, nor taken as "not delivered"
-    files = [directory / f"{name}.parquet" for name in pipeline.delivered_extracts(directory)]
+    files = [
+        directory / catalogue.delivery_file(name) for name in pipeline.delivered_extracts(directory)
+    ]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
         return DeliveryStatus(False, f"waiting for {', '.join(missing)} in {directory}")
@@ -591,6 +593,7 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
         release = io.publish_release(
             publication, run.publish_dir, manifest["run_id"], catalogue.published_names()
         )
+        log.info("publication %s in force", release.name)
         # this publication supersedes an earlier failure's diagnostics
         io.remove_path(run.publish_dir / catalogue.FAILED_RUN_DIR)
         if run.register_dir is not None:
@@ -605,8 +608,6 @@ def publish(work_dir: str | Path) -> dict[str, Any]:
         "cases": manifest["cases_total"],
         "cases_per_rule": manifest["cases_per_rule"],
         "publish_dir": str(run.publish_dir),
-        # one publication, read consistently: every path below is in this directory
-        "release_dir": str(release),
         "cases_path": str(run.publish_dir / catalogue.dataset("cases").file),
         "manifest_path": str(run.publish_dir / MANIFEST),
         "report_path": str(run.publish_dir / catalogue.dataset("validation").file),
@@ -734,7 +735,7 @@ def _failed_run_diagnostics(
             # moved, not copied: a gate failure is final for this work directory
             # (the next attempt starts over with prepare)
             io.publish(rejects, failed / rejects.name)
-        io.write_text(f"{error}\n", failed / "error.txt")
+        io.write_text(f"{error}\n", failed / catalogue.FAILED_RUN_ERROR)
         io.set_modes(failed, catalogue.cpr_names(), run.group_id)
         io.publish(failed, out_dir / catalogue.FAILED_RUN_DIR)
         log.error("run failed; diagnostics in %s", out_dir / catalogue.FAILED_RUN_DIR)

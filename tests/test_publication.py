@@ -277,3 +277,13 @@ def test_kill_9_mid_run_leaves_staged_data_that_the_next_run_removes(
                  "--as-of", AS_OF, "--demo-key"]) == 1  # fmt: skip
     assert list(out.glob(f"{catalogue.STAGING_PREFIX}*")) == []
     assert (out / "cases.parquet").read_bytes() == before
+
+
+def test_the_case_register_is_owner_only(tmp_path: Path) -> None:
+    from kontrol.lifecycle import store
+
+    register = tmp_path / "register"
+    with umask(0o022):
+        store.mark_pending(register, "2026-10-31-000000000000", date(2026, 10, 31), tmp_path)
+    assert io.mode_of(register) == 0o700
+    assert io.mode_of(register / store.PENDING_FILE) == 0o600

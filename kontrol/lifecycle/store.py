@@ -64,27 +64,28 @@ from typing import Any
 
 import polars as pl
 
-from kontrol import io
+from kontrol import catalogue, io
 from kontrol.errors import KontrolError
 from kontrol.lifecycle.outcomes import apply_outcomes, parse_outcomes
 from kontrol.lifecycle.register import REGISTER_SCHEMA, apply_month, empty_register, undo_month
 
 log = logging.getLogger(__name__)
 
-CURRENT_FILE = "CURRENT.json"
-SNAPSHOTS_DIR = "snapshots"
-CASES_FILE = "cases.parquet"
-UNDO_FILE = "undo.parquet"
-STATE_FILE = "state.json"
-PENDING_FILE = "pending.json"
-LOCK_FILE = ".lock"
+#: The register's layout, declared in the dataset catalogue.
+CURRENT_FILE = catalogue.REGISTER_CURRENT
+SNAPSHOTS_DIR = catalogue.REGISTER_SNAPSHOTS
+CASES_FILE = catalogue.REGISTER_CASES
+STATE_FILE = catalogue.REGISTER_STATE
+PENDING_FILE = catalogue.REGISTER_PENDING
+LOCK_FILE = catalogue.REGISTER_LOCK
+UNDO_FILE = catalogue.REGISTER_UNDO
 #: In a run's work directory: the register snapshot the run read (no cpr).
-READ_FILE = "register_read.json"
+READ_FILE = catalogue.REGISTER_READ
 KEEP_SNAPSHOTS = 24
 #: Beside a published queue (kontrol.tasks publishes them).
-PUBLISHED_CASES = "cases.parquet"
-PUBLISHED_CONTROL_SAMPLE = "control_sample.parquet"
-PUBLISHED_MANIFEST = "manifest.json"
+PUBLISHED_CASES = catalogue.dataset("cases").file
+PUBLISHED_CONTROL_SAMPLE = catalogue.dataset("control_sample").file
+PUBLISHED_MANIFEST = catalogue.dataset("manifest").file
 
 
 class RegisterError(KontrolError):
