@@ -295,7 +295,9 @@ def _load(args: argparse.Namespace) -> int:
         for line in pipeline.delivery_summary(loads, pipeline.open_staged(staging)):
             print(line)
         if args.rejects_out is not None:
-            io.publish(catalogue.directory(staging, "rejects"), args.rejects_out)
+            rejects = catalogue.directory(staging, "rejects")
+            io.set_modes(rejects.parent, catalogue.cpr_names(), None)  # rejects hold cpr: 0700
+            io.publish(rejects, args.rejects_out)
             print(f"rejects written to {args.rejects_out}")
     return 0
 

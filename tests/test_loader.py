@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from builders import CHILD, MOTHER, SPECS, tiny_rows
 
-from kontrol import pipeline
+from kontrol import catalogue, pipeline
 from kontrol.config import KontrolConfig, LoaderConfig
 from kontrol.errors import RejectRateExceeded, StructuralDefect
 
@@ -168,7 +168,7 @@ def test_payment_row_defects_are_rejected_with_reason(
     loads = load(directory, tmp_path / "staging")
     assert loads["payments"].rows_rejected == 1
     assert loads["payments"].reject_reasons == {reason: 1}
-    rejects = pl.read_parquet(tmp_path / "staging" / "rejects" / "payments.parquet")
+    rejects = pl.read_parquet(catalogue.path(tmp_path / "staging", "rejects", extract="payments"))
     assert rejects["payment_id"].to_list() == ["BAD"]
     assert rejects["reject_reason"].to_list() == [reason]
     clean = pipeline.open_staged(tmp_path / "staging").payments.collect()
@@ -196,7 +196,7 @@ def test_a_row_failing_two_checks_lists_both(delivery_writer: Writer, tmp_path: 
         dict(rows["payments"][0], payment_id="BAD2", cpr="x", benefit_code="SU")
     )
     load(delivery_writer(rows), tmp_path / "staging")
-    rejects = pl.read_parquet(tmp_path / "staging" / "rejects" / "payments.parquet")
+    rejects = pl.read_parquet(catalogue.path(tmp_path / "staging", "rejects", extract="payments"))
     assert rejects["reject_reason"].to_list() == [
         "cpr: malformed cpr (expected 10 digits DDMMYYSSSS); benefit_code: unknown benefit_code"
     ]
@@ -273,7 +273,7 @@ def test_reject_rate_over_one_percent_fails_and_keeps_rejects(
         "payments.parquet: column benefit_code: 2 of 100 rows rejected (2%), more than the "
         "allowed 1% (1 rows); most frequent defect: unknown benefit_code (2 rows)"
     )
-    assert pl.read_parquet(staging / "rejects" / "payments.parquet").height == 2
+    assert pl.read_parquet(catalogue.path(staging, "rejects", extract="payments")).height == 2
 
 
 def test_reject_rate_at_exactly_one_percent_passes(delivery_writer: Writer, tmp_path: Path) -> None:

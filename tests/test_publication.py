@@ -287,3 +287,12 @@ def test_the_case_register_is_owner_only(tmp_path: Path) -> None:
         store.mark_pending(register, "2026-10-31-000000000000", date(2026, 10, 31), tmp_path)
     assert io.mode_of(register) == 0o700
     assert io.mode_of(register / store.PENDING_FILE) == 0o600
+
+
+def test_kontrol_load_writes_owner_only_rejects(tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects"
+    with umask(0o022):
+        args = ["--quiet", "load", "--extracts", str(FIXTURE), "--rejects-out", str(rejects)]
+        assert main(args) == 0
+    assert io.mode_of(rejects) == 0o700
+    assert {io.mode_of(p) for p in rejects.iterdir()} == {0o600}
