@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from kontrol import pipeline
+from kontrol import catalogue, pipeline
 from kontrol.config import KontrolConfig, load_config
 from kontrol.errors import RejectRateExceeded, StructuralDefect
 from kontrol.rules import CATALOGUE, ITEM_SCHEMA, RuleContext, RuleSpec, Scope, evaluate_rules
@@ -69,7 +69,7 @@ def test_delivered_optional_file_is_rejected_row_by_row(
     loads = pipeline.load_delivery(tiny_delivery, staging, KontrolConfig())
     assert loads["custody"].rows_rejected == 2
     assert loads["custody"].reject_reasons == {"custody_type: unknown custody_type": 2}
-    rejects = pl.read_parquet(staging / "rejects" / "custody.parquet")
+    rejects = pl.read_parquet(catalogue.path(staging, "rejects", extract="custody"))
     assert rejects["reject_reason"].to_list() == ["custody_type: unknown custody_type"] * 2
     staged = pipeline.open_staged(staging)
     assert staged.custody is not None
@@ -82,7 +82,8 @@ def test_more_than_one_percent_rejected_fails(tiny_delivery: Path, tmp_path: Pat
     with pytest.raises(RejectRateExceeded, match=r"^custody\.parquet: column custody_type: 3 of"):
         pipeline.load_delivery(tiny_delivery, tmp_path / "staging", KontrolConfig())
     # the rejects are written before the run fails, for the data engineer
-    assert pl.read_parquet(tmp_path / "staging" / "rejects" / "custody.parquet").height == 3
+    rejects = catalogue.path(tmp_path / "staging", "rejects", extract="custody")
+    assert pl.read_parquet(rejects).height == 3
 
 
 def test_structural_defect_in_optional_file_fails(tiny_delivery: Path, tmp_path: Path) -> None:
