@@ -67,10 +67,12 @@ def run(
     One run at a time per ``out_dir``: a second one fails at once, naming the
     lock, instead of cleaning up the first one's staging directory as a leftover.
     """
-    with io.exclusive_lock(out_dir / catalogue.LOCK_FILE, wait=False):
-        # one writer of the register from its first read (prepare) to its update (publish)
-        with store.exclusive(register_dir, f"kontrol run {as_of.isoformat()}"):
-            return _run_locked(extracts_dir, out_dir, as_of, config, case_key, register_dir)
+    # then one writer of the register from its first read (prepare) to its update (publish)
+    with (
+        io.exclusive_lock(out_dir / catalogue.LOCK_FILE, wait=False),
+        store.exclusive(register_dir, f"kontrol run {as_of.isoformat()}"),
+    ):
+        return _run_locked(extracts_dir, out_dir, as_of, config, case_key, register_dir)
 
 
 def _run_locked(
