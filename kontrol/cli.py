@@ -21,7 +21,6 @@ import errno
 import logging
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -198,15 +197,11 @@ def _internal_error(error: BaseException, log_file: Path | None) -> int:
     """One line naming a log file that holds the traceback (cpr-shaped numbers masked)."""
     text = mask("".join(traceback.format_exception(error)))
     try:
-        if log_file is None:
-            descriptor, name = tempfile.mkstemp(
-                prefix=f"kontrol-error-{time.strftime('%Y%m%dT%H%M%S')}-", suffix=".log"
-            )
-            os.close(descriptor)
-            log_file = Path(name)
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_file, "a", encoding="utf-8", opener=_private_opener) as handle:
-            handle.write(text)
+        from kontrol import io
+
+        log_file = io.append_private_log(
+            text, log_file, prefix=f"kontrol-error-{time.strftime('%Y%m%dT%H%M%S')}-"
+        )
         where = f"traceback in {log_file}"
     except OSError as log_error:
         where = f"the traceback could not be written ({_os_error(log_error)})"
@@ -215,10 +210,6 @@ def _internal_error(error: BaseException, log_file: Path | None) -> int:
         "please report it",
         1,
     )
-
-
-def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
 
 
 def _config(args: argparse.Namespace) -> KontrolConfig:

@@ -323,6 +323,19 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def append_private_log(text: str, log_file: Path | None, prefix: str) -> Path:
+    """Append ``text`` to ``log_file`` (created 0600), or to a new file in $TMPDIR."""
+    if log_file is None:
+        descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=".log")
+        os.close(descriptor)
+        log_file = Path(name)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+        handle.write(text)
+    return log_file
+
+
 def read_text(path: Path) -> str:
     """A UTF-8 text file (a configuration file, say)."""
     return path.read_text(encoding="utf-8")
