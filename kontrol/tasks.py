@@ -273,7 +273,8 @@ def prepare(
 ) -> dict[str, Any]:
     """Start a run: an empty work directory, a checked configuration and delivery structure.
 
-    First, what earlier runs left in the publication directory and no longer
+    With a case register (``register_dir``), a month out of order fails first, before
+    anything is touched. Then what earlier runs left in the publication directory and no longer
     applies goes (:func:`kontrol.io.remove_leftovers`): a killed run's
     staging directory, an unswitched release, an earlier ``failed-run/``.
     With a case register (``register_dir``), a publication an earlier run
@@ -289,6 +290,10 @@ def prepare(
             io.group_id(config.output.group)
         except KontrolError as error:
             raise ConfigError(str(error)) from error
+    if register_dir is not None:
+        # fail fast, before anything in the publication directory is touched
+        store.recover(Path(register_dir))
+        store.check_month(Path(register_dir), as_of)  # checked again on publish
     work = Path(work_dir)
     removed = io.remove_leftovers(Path(publish_dir), keep=work)
     if removed:
@@ -304,9 +309,6 @@ def prepare(
     if not extracts.is_dir():
         raise KontrolError(f"{extracts}: the extracts directory does not exist")
     pipeline.check_structure(extracts, config)
-    if register_dir is not None:
-        store.recover(Path(register_dir))
-        store.check_month(Path(register_dir), as_of)  # fail fast; checked again on publish
     previous_rows = (
         validation.previous_rows_from_manifest(Path(previous_manifest))
         if previous_manifest is not None

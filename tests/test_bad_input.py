@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -307,7 +308,7 @@ def test_without_log_file_the_traceback_goes_to_tmpdir(
 ) -> None:
     monkeypatch.setattr(pipeline, "delivery_summary", lambda *args: 1 / 0)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(cli.tempfile, "tempdir", None)  # re-read TMPDIR
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
     assert kontrol("load", "--extracts", str(delivery)) == 1
     line = the_error(capsys)
     logged = Path(line.split("traceback in ")[1].split(";")[0])
