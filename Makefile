@@ -55,7 +55,7 @@ test-services: setup
 test: setup pytest lint typecheck
 
 pytest: setup $(CHROMIUM)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "the browser test needs Chromium at $(CHROMIUM)" >&2; exit 1; }

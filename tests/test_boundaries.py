@@ -15,10 +15,8 @@ from kontrol.schema import extract_specs
 REPO = Path(__file__).resolve().parents[1]
 KONTROL = REPO / "kontrol"
 
-#: Where the protected attributes may be read: the fairness report for auditors.
-#: It lives in kontrol/scoring/fairness.py today and is moving to kontrol/fairness/;
-#: once moved, drop the first entry (a test below fails while it names a missing file).
-FAIRNESS_LOCATIONS = ("kontrol/scoring/fairness.py", "kontrol/fairness/")
+#: Where the protected attributes may be read: the fairness report for auditors, its own package.
+FAIRNESS_LOCATIONS = ("kontrol/fairness/",)
 #: Declare or generate the protected columns without reading anyone's.
 PROTECTED_DECLARED_IN = ("kontrol/schema.py", "kontrol/synth/")
 
@@ -178,10 +176,8 @@ def test_only_the_fairness_report_reads_protected_attributes() -> None:
         if value in protected
     ]
     assert found == []
-    existing = [loc for loc in FAIRNESS_LOCATIONS if (REPO / loc).exists()]
-    assert existing, "the fairness report has moved: update FAIRNESS_LOCATIONS"
-    if (REPO / "kontrol" / "fairness").is_dir():
-        assert not (REPO / FAIRNESS_LOCATIONS[0]).exists(), "fairness moved: drop the old path"
+    missing = [loc for loc in FAIRNESS_LOCATIONS if not (REPO / loc).exists()]
+    assert missing == [], "the fairness report has moved: update FAIRNESS_LOCATIONS"
 
 
 def test_dags_import_only_airflow_and_the_standard_library_at_parse_time() -> None:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from airflow_deployment import AIRFLOW, REPO, deployment, redis_database
+from airflow_deployment import AIRFLOW, REPO, deployment, expected_task_instances, redis_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -60,7 +60,9 @@ def test_a_month_runs_on_two_celery_workers(tmp_path: Path) -> None:
             elapsed = time.monotonic() - started
             assert state == "success", deployed.task_states("kontrol_monthly", run_id)
             states = deployed.task_states("kontrol_monthly", run_id)
-            assert len(states) == 14 and set(states.values()) == {"success"}, states
+            assert len(states) == expected_task_instances() and set(states.values()) == {
+                "success"
+            }, states
 
             taken = {}
             for name in WORKERS:
@@ -68,7 +70,7 @@ def test_a_month_runs_on_two_celery_workers(tmp_path: Path) -> None:
                 taken[name] = len(re.findall(r"execute_workload\[[0-9a-f-]+\] received", log))
             print(f"celery: {elapsed:.0f} s from start; tasks taken per worker: {taken}")
             assert all(count > 0 for count in taken.values()), taken
-            assert sum(taken.values()) >= 14
+            assert sum(taken.values()) >= expected_task_instances()
 
     assert reference.wait(timeout=300) == 0, reference.stderr.read() if reference.stderr else ""
     published = tmp_path / "out-celery" / AS_OF

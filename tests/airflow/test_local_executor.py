@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from airflow_deployment import AIRFLOW, REPO, Deployment, deployment
+from airflow_deployment import AIRFLOW, REPO, Deployment, deployment, expected_task_instances
 from alert_stubs import webhook_stub
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
@@ -89,7 +89,7 @@ def test_triggered_month_publishes_the_cli_queue_and_is_exported(
     print(f"triggered month: {state} in {time.monotonic() - started:.0f} s")
     assert state == "success", deployed.task_states("kontrol_monthly", run_id)
     states = deployed.task_states("kontrol_monthly", run_id)
-    assert len(states) == 14 and set(states.values()) == {"success"}, states
+    assert len(states) == expected_task_instances() and set(states.values()) == {"success"}, states
 
     published = out / AS_OF
     for name in ("cases.parquet", "manifest.json", "fairness/fairness.json"):
