@@ -23,6 +23,13 @@ The explanation compares the person with the same reference population per
 feature, by a robust z-score ``(value - median) / spread`` with spread = IQR,
 or the mean absolute deviation from the median where the IQR is 0 (most
 recipients have no moves and no corrections, so their IQR is 0), or 1.
+
+Why scikit-learn is imported inside :func:`score`: ``import sklearn.ensemble``
+costs about 3 s of CPU here, and everything that reads the configuration
+(:mod:`kontrol.config` uses :class:`~kontrol.scoring.config.ScoringConfig`)
+would pay it at import time, including a CLI call that only reports a bad
+argument, the Airflow DAG's parse, and the register's lock helpers. It is an
+import cost moved to the one function that needs it, not a cycle dodged.
 """
 
 from __future__ import annotations
@@ -33,7 +40,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
-from sklearn.ensemble import IsolationForest
 
 from kontrol.scoring.config import ScoringConfig
 from kontrol.scoring.features import FEATURES, Feature
@@ -141,6 +147,8 @@ def score(
         )
     x = _matrix(population)
     fit = _fit_rows(population.height, config)
+    from sklearn.ensemble import IsolationForest
+
     forest = IsolationForest(
         n_estimators=config.n_estimators,
         max_samples=min(config.max_samples_per_tree, len(fit)),
