@@ -150,6 +150,12 @@ CATALOGUE: tuple[Dataset, ...] = (
     Dataset("recipients", "recipients.parquet", cpr=True, why="every recipient in the window"),
     Dataset("ranked", "ranked.parquet", cpr=True, why="the queue before the case register"),
     Dataset("queue_outcome", "outcomes/case_queue.json", cpr=False, why="the queue suite"),
+    Dataset(
+        "case_volume",
+        "case_volume.json",
+        cpr=False,
+        why="cases per rule against the previous run and the recipients: the volume warnings",
+    ),
     Dataset("performance", "performance.json", cpr=False, why="rule performance, for the manifest"),
     # --- published ---------------------------------------------------------------
     Dataset("rejects", "rejects/{extract}.parquet", cpr=True, published=True),

@@ -69,9 +69,34 @@ class CaseListConfig(BaseModel):
     xlsx_detail_cases: int = Field(default=10_000, ge=0)
 
 
+class VolumeConfig(BaseModel):
+    """When a rule's case count is a signal (:mod:`kontrol.case_volume`): warnings only.
+
+    A wrong threshold, a new rule or a bad delivery month shows first as a
+    rule finding far more cases than usual. Both limits warn (in the
+    manifest, the validation report and the log); the run still publishes.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Warn when a rule has more than this many times its cases of the previous
+    #: run (issue 12: 3). A rule with 0 cases last run counts as 1 here, so it
+    #: warns from ``max_growth_ratio + 1`` cases on (docs/contract-readings.md 31).
+    max_growth_ratio: float = Field(default=3.0, ge=1)
+    #: Warn when a rule's cases exceed this share of the run's recipients (persons
+    #: with a positive net payment line in the window). Default 1 %: the committed
+    #: fixture, built so every rule fires, stays at or below 0.33 % per rule, and at
+    #: 1 % one rule alone fills a month of ``queue.capacity`` (200) in a
+    #: municipality of 20,000 recipients: far beyond what a rule finds in a normal month.
+    max_share_of_recipients: float = Field(default=0.01, gt=0, le=1)
+
+
 #: Sections that only shape how the queue is presented: they are recorded in
 #: the manifest but left out of the run id, which identifies the cases.
 PRESENTATION_SECTIONS = frozenset({"queue", "caselist"})
+#: Sections that only decide what the run warns about (never a case): recorded in
+#: the manifest, left out of the run id for the same reason.
+SIGNAL_SECTIONS = frozenset({"volume"})
 
 
 class OutputConfig(BaseModel):
@@ -97,6 +122,7 @@ class KontrolConfig(BaseModel):
     lifecycle: LifecycleConfig = LifecycleConfig()
     queue: QueueConfig = QueueConfig()
     caselist: CaseListConfig = CaseListConfig()
+    volume: VolumeConfig = VolumeConfig()
     #: Per-rule parameter overrides, e.g. ``{"R04": {"income_threshold_dkk": "1500.00"}}``.
     rule_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: Where and for whom the outputs are written: a deployment setting that cannot
@@ -122,10 +148,11 @@ class KontrolConfig(BaseModel):
     def canonical_json(self) -> str:
         """Deterministic serialisation of what determines the cases, for the run id.
 
-        The presentation sections (:data:`PRESENTATION_SECTIONS`) are left out:
-        a different worklist size gives the same cases and the same run id.
+        The presentation sections (:data:`PRESENTATION_SECTIONS`) and the
+        warning thresholds (:data:`SIGNAL_SECTIONS`) are left out: a different
+        worklist size or volume limit gives the same cases and the same run id.
         """
-        data = self.model_dump(mode="json", exclude=set(PRESENTATION_SECTIONS))
+        data = self.model_dump(mode="json", exclude=set(PRESENTATION_SECTIONS | SIGNAL_SECTIONS))
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

@@ -134,9 +134,16 @@ STEPS: tuple[Step, ...] = (
     Step(
         "validate_queue",
         "kontrol.tasks.validate_queue",
-        inputs=("run_spec", "cases", "extract_outcomes", "delivery_outcome", "run_id"),
-        outputs=("queue_outcome", "validation"),
-        why="The queue suite, the gate, and the run's validation report.",
+        inputs=(
+            "run_spec",
+            "cases",
+            "recipients",
+            "extract_outcomes",
+            "delivery_outcome",
+            "run_id",
+        ),
+        outputs=("queue_outcome", "case_volume", "validation"),
+        why="The queue suite, the gate, case volume warnings, the run's validation report.",
     ),
     Step(
         "case_list",
@@ -167,6 +174,7 @@ STEPS: tuple[Step, ...] = (
             "extract_outcomes",
             "delivery_outcome",
             "queue_outcome",
+            "case_volume",
             "fairness_summary",
             "performance",
         ),

@@ -29,9 +29,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kontrol import __version__, catalogue, io, lifecycle, pipeline, steps, validation
+from kontrol import (
+    __version__,
+    case_volume,
+    catalogue,
+    io,
+    lifecycle,
+    pipeline,
+    progress,
+    steps,
+    validation,
+)
 from kontrol.config import KontrolConfig, load_config
 from kontrol.errors import ConfigError, KontrolError, StructuralDefect
 from kontrol.lifecycle import store
@@ -41,6 +51,9 @@ from kontrol.lifecycle.sample import draw_control_sample
 from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, resolve_all_parameters
 from kontrol.schema import ALL_EXTRACT_NAMES
 from kontrol.window import window_for
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +179,8 @@ class RunSpec:
     previous_rows: dict[str, int] | None
     #: The case register across runs (``--register``), or None: every case is new.
     register_dir: Path | None = None
+    #: The previous run's cases per rule and parameters (the volume warnings), or None.
+    previous_run: case_volume.PreviousRun | None = None
 
     @classmethod
     def read(cls, work_dir: str | Path) -> RunSpec:
@@ -183,6 +198,7 @@ class RunSpec:
             config=KontrolConfig.model_validate({**doc["config"], "output": doc["output"]}),
             previous_rows=doc["previous_rows"],
             register_dir=Path(doc["register_dir"]) if doc.get("register_dir") else None,
+            previous_run=case_volume.previous_run_from(doc.get("previous_run")),
         )
 
     @property
@@ -242,6 +258,10 @@ def run_step(
     the table at parse time without importing kontrol's dependencies; it is
     resolved here, at execution. ``extract`` goes to a per-extract step,
     ``case_key`` to a step that declares it needs one (and to no other).
+
+    Logs one progress line per execution (:mod:`kontrol.progress`): the step,
+    its extract, its seconds and the counts it returned; the CLI and every
+    Airflow task run their steps through here, so both logs show them.
     """
     entry = steps.step(name)
     module_name, _, function_name = entry.function.rpartition(".")
@@ -255,7 +275,9 @@ def run_step(
         if case_key is None:
             raise KontrolError(f"step {name} needs the case key")
         arguments.append(case_key)
-    result: dict[str, Any] = function(*arguments)
+    with progress.timed_step(name, extract) as timer:
+        result: dict[str, Any] = function(*arguments)
+        timer.result = result
     return result
 
 
@@ -270,6 +292,28 @@ def prepare(
     config: KontrolConfig,
     previous_manifest: str | Path | None = None,
     register_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Start a run (:func:`_prepare`), logged as a step like every other (:mod:`kontrol.progress`).
+
+    The first step takes the run's parameters rather than a work directory, so
+    ``kontrol run`` and the DAG call it directly instead of through :func:`run_step`.
+    """
+    with progress.timed_step("prepare") as timer:
+        result = _prepare(
+            extracts_dir, publish_dir, as_of, work_dir, config, previous_manifest, register_dir
+        )
+        timer.result = result
+    return result
+
+
+def _prepare(
+    extracts_dir: str | Path,
+    publish_dir: str | Path,
+    as_of: date,
+    work_dir: str | Path,
+    config: KontrolConfig,
+    previous_manifest: str | Path | None,
+    register_dir: str | Path | None,
 ) -> dict[str, Any]:
     """Start a run: an empty work directory, a checked configuration and delivery structure.
 
@@ -314,6 +358,7 @@ def prepare(
         if previous_manifest is not None
         else None
     )
+    previous_run = case_volume.previous_run_from(_read_manifest(previous_manifest))
     io.write_json(
         {
             "extracts_dir": str(extracts),
@@ -322,6 +367,7 @@ def prepare(
             "config": config.model_dump(mode="json"),
             "output": config.output.model_dump(mode="json"),
             "previous_rows": previous_rows,
+            "previous_run": previous_run.to_json() if previous_run is not None else None,
             "register_dir": str(register_dir) if register_dir is not None else None,
         },
         catalogue.path(work, "run_spec"),
@@ -362,6 +408,7 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
         "delivered": True,
         "rows_delivered": load.rows_delivered,
         "rows_rejected": load.rows_rejected,
+        "rows_loaded": load.rows_loaded,
         "critical_failures": len(outcome.critical_failures),
         "warnings": len(outcome.warnings),
     }
@@ -479,8 +526,35 @@ def validate_queue(work_dir: str | Path) -> dict[str, Any]:
     with _failed_run_diagnostics(run, outcomes, run_info):
         validation.raise_for_critical(outcomes)
     io.write_json(queue_outcome.to_json(), catalogue.path(run.work_dir, "queue_outcome"))
-    validation.write_report(outcomes, catalogue.path(run.work_dir, "validation").parent, run_info)
-    return {"cases": queue.height, "warnings": _warnings(outcomes)}
+    volume = check_case_volume(run, queue, loads)
+    io.write_json(volume.to_json(), catalogue.path(run.work_dir, "case_volume"))
+    for warning in volume.warnings:
+        log.warning("%s", warning)
+    validation.write_report(
+        outcomes,
+        catalogue.path(run.work_dir, "validation").parent,
+        run_info,
+        case_volume=volume.to_json(),
+    )
+    return {"cases": queue.height, "warnings": [*_warnings(outcomes), *volume.warnings]}
+
+
+def check_case_volume(
+    run: RunSpec, queue: pl.DataFrame, loads: Iterable[str]
+) -> case_volume.CaseVolume:
+    """This run's cases per rule against the previous run's and the recipients (warnings only).
+
+    Counts of the queue as published (after suppression), as the manifest's
+    ``cases_per_rule`` of both runs; recipients from the ``recipients`` dataset.
+    """
+    return case_volume.check_case_volume(
+        pipeline.cases_per_rule(queue, loads),
+        io.parquet_row_count(catalogue.path(run.work_dir, "recipients")),
+        run.previous_run,
+        _rule_parameters(run.config),
+        {rule.rule_id: rule.name_en for rule in CATALOGUE},
+        run.config.volume,
+    )
 
 
 def case_list(work_dir: str | Path) -> dict[str, Any]:
@@ -557,6 +631,11 @@ def write_manifest(work_dir: str | Path) -> dict[str, Any]:
         "suppress_months": run.config.lifecycle.suppress_months,
     }
     manifest["rule_performance"] = io.read_json(catalogue.path(work, "performance"))
+    volume = io.read_json(catalogue.path(work, "case_volume"))
+    manifest["case_volume"] = volume
+    # every warning of the run in one list: each suite's failed warning expectations
+    # (``suite: name``, as ``kontrol run`` prints them), then the case volume's
+    manifest["warnings"] = [*_warnings(outcomes), *volume["warnings"]]
     io.write_json(manifest, catalogue.path(work, "manifest"))
     return {"run_id": run_id, "cases": manifest["cases_total"], "cases_per_rule": per_rule}
 
@@ -675,10 +754,7 @@ def build_manifest(
             for name, load in loads.items()
         },
         "rule_catalogue_version": CATALOGUE_VERSION,
-        "rule_parameters": {
-            rule_id: params.model_dump(mode="json")
-            for rule_id, params in resolve_all_parameters(config, CATALOGUE).items()
-        },
+        "rule_parameters": _rule_parameters(config),
         "configuration": config.model_dump(mode="json"),
         "code_version": __version__,
         "cases_per_rule": cases_per_rule,
@@ -686,6 +762,25 @@ def build_manifest(
         # CONTRACT.md section 1b: each rule not evaluated, with the file it lacked
         "rules_not_evaluated": pipeline.rules_not_evaluated(loads),
     }
+
+
+def _rule_parameters(config: KontrolConfig) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters in force, as JSON values (the manifest's ``rule_parameters``)."""
+    return {
+        rule_id: params.model_dump(mode="json")
+        for rule_id, params in resolve_all_parameters(config, CATALOGUE).items()
+    }
+
+
+def _read_manifest(path: str | Path | None) -> dict[str, Any] | None:
+    """An earlier run's manifest, or None when there is none or it cannot be read."""
+    if path is None:
+        return None
+    try:
+        doc = io.read_json(Path(path))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _warnings(outcomes: Sequence[validation.ValidationOutcome]) -> list[str]:

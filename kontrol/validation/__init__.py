@@ -547,8 +547,14 @@ def write_report(
     outcomes: Sequence[ValidationOutcome],
     report_dir: Path,
     run_info: Mapping[str, str] | None = None,
+    *,
+    case_volume: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``report_dir/index.html`` (+ one sanitised GX result JSON per suite); return it."""
+    """Write ``report_dir/index.html`` (+ one sanitised GX result JSON per suite); return it.
+
+    ``case_volume`` (the ``case_volume`` dataset, :mod:`kontrol.case_volume`) adds the
+    cases per rule against the previous run and the recipients, with its warnings.
+    """
     from kontrol.validation import report
 
-    return report.write(outcomes, report_dir, run_info or {})
+    return report.write(outcomes, report_dir, run_info or {}, case_volume=case_volume)

@@ -152,13 +152,14 @@ class GxSession:
     """One ephemeral GX context with one pandas data source, for a few suite runs."""
 
     def __init__(self) -> None:
+        from kontrol import progress
+
+        # before the import: GX logs hundreds of INFO lines while it is imported
+        # (``_docs_decorators``) and its context's housekeeping after; operators need none
+        progress.quiet_third_party()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        # GX reports its ephemeral context's housekeeping at INFO, on a logger
-        # whose level it sets to INFO itself; operators need none of it.
-        for name in ("great_expectations", "great_expectations.data_context.types.base"):
-            logging.getLogger(name).setLevel(logging.WARNING)
         self._gx = gx
         self.version = str(gx.__version__)
         self._context = gx.get_context(mode="ephemeral")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kontrol import io, pages
 from kontrol.validation.engine import mask
@@ -30,24 +30,37 @@ if TYPE_CHECKING:
 INDEX = "index.html"
 
 
-def render(outcomes: Sequence[ValidationOutcome], run_info: Mapping[str, str]) -> str:
-    """The report page, from ``validation.html.j2`` (autoescaped, no script, no network)."""
+def render(
+    outcomes: Sequence[ValidationOutcome],
+    run_info: Mapping[str, str],
+    case_volume: Mapping[str, Any] | None = None,
+) -> str:
+    """The report page, from ``validation.html.j2`` (autoescaped, no script, no network).
+
+    With ``case_volume`` (:mod:`kontrol.case_volume`), a section of cases per rule and
+    its warnings; a failed run's report has none (no queue was built).
+    """
     return pages.render(
         "validation.html.j2",
         lang="en",
         run_info=list(run_info.items()),
         outcomes=list(outcomes),
         stopped=any(o.critical_failures for o in outcomes),
+        volume=case_volume,
     )
 
 
 def write(
-    outcomes: Sequence[ValidationOutcome], report_dir: Path, run_info: Mapping[str, str]
+    outcomes: Sequence[ValidationOutcome],
+    report_dir: Path,
+    run_info: Mapping[str, str],
+    *,
+    case_volume: Mapping[str, Any] | None = None,
 ) -> Path:
     """``report_dir/index.html`` plus one sanitised GX result JSON per suite."""
     for o in outcomes:
         text = json.dumps(o.gx_result, indent=2, sort_keys=True, ensure_ascii=False)
         io.write_text(mask(text) + "\n", report_dir / f"{o.suite}.json")
     index = report_dir / INDEX
-    io.write_text(mask(render(outcomes, run_info)), index)
+    io.write_text(mask(render(outcomes, run_info, case_volume)), index)
     return index
