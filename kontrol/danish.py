@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from babel.numbers import format_decimal
-
 from kontrol.benefits import DEFAULT_BENEFITS
 
 #: Numbers as in Denmark: ``1.234.567,89``.
@@ -84,14 +82,20 @@ def _decimal(value: Decimal | float | int) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+#: ``1,234,567.89`` (Python's format) -> ``1.234.567,89`` (Danish).
+_DANISH_SEPARATORS = str.maketrans({",": ".", ".": ","})
+
+
 def fmt_number(value: Decimal | float | int, decimals: int = 2) -> str:
-    """Danish digits, ``da_DK`` through Babel: ``132728.5`` -> ``132.728,50``.
+    """Danish digits, as Babel's ``da_DK``: ``132728.5`` -> ``132.728,50``.
 
     Exact for a Decimal (rounded half to even at the shown decimals, as
     ``Decimal.quantize``); a float goes through ``str`` first, so ``0.1`` is ``0,10``.
+    Python's own Decimal formatting, with the separators swapped: the same text as
+    ``babel.numbers.format_decimal(value, "#,##0.00", locale="da_DK")`` (a test
+    compares them) at a tenth of the cost, which counts at tens of thousands of cases.
     """
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(_decimal(value), format=pattern, locale=LOCALE)
+    return f"{_decimal(value):,.{decimals}f}".translate(_DANISH_SEPARATORS)
 
 
 def fmt_int(value: int) -> str:
