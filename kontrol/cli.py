@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of persons given benign cases that fire a rule (for ranking evaluation)",
     )
     synth.add_argument(
+        "--hit-rate",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="a high-hit delivery: also inject positive R01-R07 cases for about this share of "
+        "persons (e.g. 0.03 = 3 %%; at most 0.1); default 0: the usual injection, about 0.3 %%",
+    )
+    synth.add_argument(
         "--registers",
         choices=("v1", "v2"),
         default="v2",
@@ -305,6 +313,7 @@ def _synth(args: argparse.Namespace) -> int:
             months=args.months,
             row_defects=args.row_defects,
             unfounded_rate=args.unfounded_rate,
+            hit_rate=args.hit_rate,
             registers=args.registers,
         )
     except ValueError as error:  # the generator's own argument checks

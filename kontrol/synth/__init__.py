@@ -10,6 +10,17 @@
   (``row_defects``) with the reject reason the loader should give;
 * ``synth.json``: the parameters and generator version.
 
+**High-hit deliveries** (``hit_rate``, ``kontrol synth --hit-rate 0.03``): the
+usual injection hits about 0.3 % of persons, a normal month. A wrong
+threshold or a bad delivery can hit ten times as many (issue 12), and the
+run must be measured there too. ``hit_rate`` injects, on top, positive
+scenarios of the R01-R07 catalogue in turn for about that share of persons,
+each on a household no other scenario took, from its own random stream
+``default_rng([seed, chunk, 4])``. They are the same scenarios, checked by the
+same oracle, so the ground truth stays exact. With ``hit_rate`` 0 (the
+default) nothing is drawn from that stream: the output is byte for byte what
+it was (the generator version is unchanged).
+
 Why chunks: the town is generated in independent chunks of at most
 :data:`CHUNK_PERSONS` persons, each from its own random stream
 ``default_rng([seed, chunk])``, and streamed to Parquet row groups. Memory is
@@ -58,7 +69,7 @@ from kontrol.synth.output import (
 from kontrol.synth.population import Population, build_population
 from kontrol.synth.registers import INJECT_RATE as PARTNER_INJECT_RATE
 from kontrol.synth.registers import PARTNER_CATALOGUE, build_registers
-from kontrol.synth.scenarios import CATALOGUE, Injected, inject
+from kontrol.synth.scenarios import CATALOGUE, POS, Injected, Scenario, inject
 
 __all__ = ["GENERATOR_VERSION", "SynthSummary", "synthesize"]
 
@@ -66,6 +77,14 @@ GENERATOR_VERSION = "2.0.0"
 CHUNK_PERSONS = 50_000
 #: Injected scenarios per person (about 0.5 %); chunk 0 always gets the whole catalogue.
 INJECT_RATE = 0.005
+#: The scenarios ``hit_rate`` adds: the positives of the R01-R07 catalogue.
+POSITIVES: tuple[Scenario, ...] = tuple(s for s in CATALOGUE if s.kind == POS)
+#: ``hit_rate`` at most this: beyond it a chunk runs short of suitable households
+#: (single adults: about 6,700 households per 50,000 persons, 11 of the 20 positives).
+MAX_HIT_RATE = 0.1
+#: The random streams of the added injections, ``default_rng([seed, chunk, stream])``.
+UNFOUNDED_STREAM = 3
+HIT_STREAM = 4
 WINDOW_MONTHS = 12
 EXTRACTS = ("persons", "residence_events", "relations", "payments", "income")
 #: ``--registers``: v1 = the five required extracts only (byte-identical to generator
@@ -176,18 +195,30 @@ def _truth_table(
     return table
 
 
-def _with_unfounded(
-    seed: int, k: int, cal: Calendar, pop: Population, inj: Injected, count: int
+def _with_more(
+    seed: int,
+    k: int,
+    stream: int,
+    catalogue: tuple[Scenario, ...],
+    cal: Calendar,
+    pop: Population,
+    inj: Injected,
+    count: int,
 ) -> Injected:
-    """``inj`` plus ``count`` benign scenarios on households it did not take."""
+    """``inj`` plus ``count`` scenarios of ``catalogue`` on households it did not take.
+
+    The opt-in injections (``unfounded_rate``: :data:`~kontrol.synth.benign.BENIGN`;
+    ``hit_rate``: :data:`POSITIVES`), each from its own random ``stream``, so
+    the default path draws exactly the same random numbers as without them.
+    """
     extra = inject(
-        np.random.default_rng([seed, k, 3]),
+        np.random.default_rng([seed, k, stream]),
         cal,
         pop,
         count,
         0,
         inj.next_addr,
-        catalogue=BENIGN,
+        catalogue=catalogue,
         exclude=inj.households,
     )
 
@@ -226,12 +257,15 @@ def synthesize(
     row_defects: int = 0,
     unfounded_rate: float = 0.0,
     registers: str = "v2",
+    hit_rate: float = 0.0,
 ) -> SynthSummary:
     """Write a synthetic delivery of ``persons`` persons into ``out_dir``.
 
     Payments and income cover the ``months`` calendar months ending with the
     month of ``as_of`` (cut at as_of); ``months`` must exceed the 12-month rule
     window so that window-edge scenarios have lines before the window.
+    ``hit_rate`` adds positive R01-R07 scenarios for about that share of
+    persons (a high-hit delivery; see the module docstring).
     """
     if persons < 1:
         raise ValueError("persons must be at least 1")
@@ -241,6 +275,8 @@ def synthesize(
         raise ValueError("row_defects must be >= 0")
     if not 0.0 <= unfounded_rate < 0.5:
         raise ValueError("unfounded_rate must be in [0, 0.5)")
+    if not 0.0 <= hit_rate <= MAX_HIT_RATE:
+        raise ValueError(f"hit_rate must be in [0, {MAX_HIT_RATE}]")
     if registers not in REGISTER_VERSIONS:
         raise ValueError(f"registers must be one of {', '.join(REGISTER_VERSIONS)}")
     names = EXTRACTS + (OPTIONAL_EXTRACT_NAMES if registers == "v2" else ())
@@ -263,8 +299,12 @@ def synthesize(
             count = max(len(CATALOGUE) if k == 0 else 0, round(INJECT_RATE * size))
             inj = inject(rng, cal, pop, count, offset, bg.addresses.used)
             offset = (offset + count) % len(CATALOGUE)
+            if hit_rate > 0:
+                hits = round(hit_rate * size)
+                inj = _with_more(seed, k, HIT_STREAM, POSITIVES, cal, pop, inj, hits)
             if unfounded_rate > 0:
-                inj = _with_unfounded(seed, k, cal, pop, inj, round(unfounded_rate * size))
+                benign = round(unfounded_rate * size)
+                inj = _with_more(seed, k, UNFOUNDED_STREAM, BENIGN, cal, pop, inj, benign)
             keep = ~np.isin(pop.hh, inj.households)
 
             ev = _merged(keep, bg.events, inj.events, ("pidx", "day"))
@@ -360,6 +400,8 @@ def synthesize(
     }
     if unfounded_rate > 0:
         params["unfounded_rate"] = unfounded_rate
+    if hit_rate > 0:
+        params["hit_rate"] = hit_rate
     io.write_text(json.dumps(params, indent=2, sort_keys=True) + "\n", out_dir / "synth.json")
     summary = SynthSummary(out_dir, persons, seed, as_of, months)
     summary.rows = {f"{n}.parquet": rows[n] for n in names}

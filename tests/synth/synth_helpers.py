@@ -18,6 +18,8 @@ AS_OF = date(2026, 10, 31)
 SMALL_PERSONS = 3000
 SMALL_SEED = 4242
 SMALL_DEFECTS = 8
+#: ``hit_rate`` of the high-hit town (issue 12: about 3 % of persons hit).
+HIGH_HIT_RATE = 0.03
 
 
 def ore(value: Decimal) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from synth_helpers import AS_OF, clean, oracle_cases, partner_oracle_cases, truth
 
 from kontrol.benefits import DEFAULT_BENEFITS
@@ -130,12 +131,15 @@ def test_r06_partial_overlap_by_hand(small_town: Path) -> None:
         assert r["anchor_date"] == b["period_start"]
 
 
-def test_rules_emit_exactly_the_positives(small_town: Path) -> None:
+@pytest.mark.parametrize("town", ["small_town", "high_hit_town"])
+def test_rules_emit_exactly_the_positives(town: str, request: pytest.FixtureRequest) -> None:
     """The oracle over the whole delivery (background included) finds only the positives.
 
     R01-R07 by :func:`oracle_cases`, R08-R11 (the partner registers) by
-    :func:`partner_oracle_cases`: every rule of the catalogue is compared.
+    :func:`partner_oracle_cases`: every rule of the catalogue is compared. Also
+    on the high-hit town (``hit_rate``), where ten times as many persons are hit.
     """
+    small_town: Path = request.getfixturevalue(town)
     cases = {**oracle_cases(small_town, AS_OF), **partner_oracle_cases(small_town, AS_OF)}
     got = {
         (
