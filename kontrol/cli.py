@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SHARE",
         help="a high-hit delivery: also inject positive R01-R07 cases for about this share of "
-        "persons (e.g. 0.03 = 3 %%; at most 0.1); default 0: the usual injection, about 0.3 %%",
+        "persons (e.g. 0.03 = 3 %%; at most 0.1); default 0: the usual injection, about 0.4 %%",
     )
     synth.add_argument(
         "--registers",

@@ -11,7 +11,7 @@
 * ``synth.json``: the parameters and generator version.
 
 **High-hit deliveries** (``hit_rate``, ``kontrol synth --hit-rate 0.03``): the
-usual injection hits about 0.3 % of persons, a normal month. A wrong
+usual injection hits about 0.4 % of persons (1M persons, seed 7: 0.42 %), a normal month. A wrong
 threshold or a bad delivery can hit ten times as many (issue 12), and the
 run must be measured there too. ``hit_rate`` injects, on top, positive
 scenarios of the R01-R07 catalogue in turn for about that share of persons,
