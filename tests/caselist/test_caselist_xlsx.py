@@ -145,3 +145,54 @@ def test_detail_sheets_cover_the_first_cases_and_say_so(tiny_queue: pl.DataFrame
     assert row[1] == 1 and "caselist.xlsx_detail_cases" in row[2]
     full = _book(render_xlsx(tiny_queue, detail_cases=None))
     assert full["Linjer"].max_row - 1 == 26
+
+
+def _rows_workbook(rows: list[list[object]], *, fast: bool) -> bytes:
+    """Two sheets of ``rows`` written cell by cell through xlsxwriter, or row by row (fast)."""
+    from datetime import date
+
+    from kontrol.caselist import workbook
+
+    buf = io.BytesIO()
+    book = workbook._Book(buf, datetime(2026, 11, 30))
+    formats = [book.text, book.day, book.kr, book.wrap, book.score, None]
+    for name in ("A", "B"):
+        ws = book.wb.add_worksheet(name)
+        ws.write_string(0, 0, "Overskrift", book.head)
+        for r, values in enumerate(rows, start=1):
+            cells = [(v, formats[c % len(formats)]) for c, v in enumerate(values)]
+            if fast:
+                book.write_row(ws, r, cells)
+            else:
+                for c, (value, fmt) in enumerate(cells):
+                    book.put(ws, r, c, value, fmt)
+        ws.autofilter(0, 0, len(rows), 5)
+    book.put(book.wb.add_worksheet("C"), 1, 0, date(2026, 1, 2), None)
+    book.wb.close()
+    return buf.getvalue()
+
+
+def test_rows_written_whole_are_the_bytes_xlsxwriter_writes_cell_by_cell() -> None:
+    """The workbook's fast row path (``_Book.write_row``) writes exactly xlsxwriter's XML."""
+    from datetime import date
+
+    awkward = [
+        "almindelig tekst",
+        " foranstillet mellemrum",
+        "efterstillet mellemrum ",
+        "tab\tog linje\nskift",
+        "kontrol\x01tegn\x1f og \x0b",
+        "allerede _x0041_ kodet",
+        "<r>ligner rig tekst</r>",
+        "tegn & < > \" ' æøå",
+        "\ufffe og \uffff",
+        "😀" * 20000,  # beyond Excel's 32,767 UTF-16 units: truncated without splitting a pair
+        "x" * 40000,
+        "",
+    ]
+    numbers = [0, -1, 7, 12345678901234567, 0.1, -2.5e-7, 1e300, 0.86274, Decimal("248890.95")]
+    days = [date(1900, 1, 15), date(1900, 3, 1), date(2026, 10, 31), datetime(2026, 1, 2, 0, 0)]
+    values: list[object] = [*awkward, *numbers, *days, True, False, None]
+    rows = [values[i : i + 6] for i in range(0, len(values), 6)]
+    rows += [[None] * 6, [1, None, "a", None, Decimal("0.00"), date(2026, 2, 28)]]
+    assert _rows_workbook(rows, fast=True) == _rows_workbook(rows, fast=False)
