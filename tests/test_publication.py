@@ -183,13 +183,10 @@ def test_the_dag_removes_other_months_staged_data(tmp_path: Path) -> None:
     assert sorted(os.listdir(september)) == ["run.json"]
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("publication") / "out"
-    with umask(0o022):
-        assert main(["--quiet", "run", "--extracts", str(FIXTURE), "--out", str(out),
-                     "--as-of", AS_OF, "--demo-key"]) == 0  # fmt: skip
-    return out
+@pytest.fixture
+def published(fixture_run: Path) -> Path:
+    """The session's run of the fixture delivery, made under umask 022 (tests/conftest.py)."""
+    return fixture_run
 
 
 def test_a_real_publication_has_owner_only_cpr_files(published: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -24,11 +25,10 @@ def run_cli(extracts: Path, out: Path, *extra: str) -> int:
     )
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("run") / "out"
-    assert run_cli(FIXTURE, out, "--demo-key") == 0
-    return out
+@pytest.fixture
+def published(fixture_run: Path) -> Path:
+    """The session's one run of the fixture delivery (tests/conftest.py). Read only."""
+    return fixture_run
 
 
 def test_queue_has_every_contract_column(published: Path) -> None:
@@ -72,13 +72,26 @@ def test_ground_truth_names_the_rules_not_in_the_catalogue() -> None:
     assert set(missing) <= {"R08", "R09", "R10", "R11"}, f"rules missing: {missing}"
 
 
-def test_same_inputs_give_byte_identical_queue(published: Path, tmp_path: Path) -> None:
+def test_same_inputs_give_byte_identical_publication(published: Path, tmp_path: Path) -> None:
+    """Reproducible byte for byte: the queue, manifest, case list and validation report."""
     again = tmp_path / "again"
     assert run_cli(FIXTURE, again, "--demo-key") == 0
-    assert (again / "cases.parquet").read_bytes() == (published / "cases.parquet").read_bytes()
-    assert (again / "manifest.json").read_bytes() == (published / "manifest.json").read_bytes()
-    for name in ("cases.html", "cases.xlsx"):
+    for name in ("cases.parquet", "manifest.json", "cases.html", "cases.xlsx"):
         assert (again / name).read_bytes() == (published / name).read_bytes(), name
+
+    def validation(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in sorted((root / "validation").rglob("*"))
+            if p.is_file()
+        }
+
+    first, second = validation(published), validation(again)
+    assert len(first) >= 8
+    assert first == second
+    text = b"".join(first.values()).decode()
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", text)  # no uuids
+    assert not re.search(r"\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}", text)  # no wall-clock times
 
 
 def test_case_list_is_published_for_caseworkers(published: Path) -> None:

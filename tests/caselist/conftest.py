@@ -11,19 +11,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from kontrol.cli import main
 from kontrol.queue import QUEUE_SCHEMA
-
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
 
 
 @pytest.fixture(scope="session")
-def fixture_queue(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
-    """``cases.parquet`` of a real run on the fixture delivery (one run per session)."""
-    out = tmp_path_factory.mktemp("caselist-run") / "out"
-    args = ["--quiet", "run", "--extracts", str(FIXTURE), "--out", str(out)]
-    assert main([*args, "--as-of", "2026-10-31", "--demo-key"]) == 0
-    return pl.read_parquet(out / "cases.parquet")
+def fixture_queue(fixture_run: Path) -> pl.DataFrame:
+    """``cases.parquet`` of the session's run on the fixture delivery (tests/conftest.py)."""
+    return pl.read_parquet(fixture_run / "cases.parquet")
 
 
 def _row(

@@ -36,14 +36,10 @@ def queue(out: Path) -> pl.DataFrame:
     return pl.read_parquet(out / "cases.parquet")
 
 
-@pytest.fixture(scope="module")
-def two_months(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("months")
-    register = root / "register"
-    assert run_cli(root / "sep", SEP, register) == 0
-    shutil.copytree(register, root / "register-after-sep")
-    assert run_cli(root / "oct", OCT, register) == 0
-    return {"root": root, "register": register, "sep": root / "sep", "oct": root / "oct"}
+@pytest.fixture
+def two_months(fixture_months: dict[str, Path]) -> dict[str, Path]:
+    """September then October on one register, once per session (tests/conftest.py). Read only."""
+    return fixture_months
 
 
 def test_first_run_is_all_new_then_continuing_keeps_the_case_id(
@@ -73,10 +69,9 @@ def test_first_run_is_all_new_then_continuing_keeps_the_case_id(
     assert not (two_months["register"] / store.PENDING_FILE).exists()
 
 
-def test_without_register_every_case_is_new(tmp_path: Path) -> None:
-    assert run_cli(tmp_path / "out", OCT, None) == 0
-    assert set(queue(tmp_path / "out")["status"]) == {"new"}
-    assert pl.read_parquet(tmp_path / "out" / "suppressed.parquet").height == 0
+def test_without_register_every_case_is_new(fixture_run: Path) -> None:
+    assert set(queue(fixture_run)["status"]) == {"new"}
+    assert pl.read_parquet(fixture_run / "suppressed.parquet").height == 0
 
 
 def test_rule_performance_in_manifest_and_html_without_cpr(two_months: dict[str, Path]) -> None:
