@@ -79,11 +79,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import polars as pl
 
 from kontrol import catalogue, io
+from kontrol.config import KontrolConfig, RowRange, ValidationSettings
 from kontrol.errors import KontrolError
 from kontrol.schema import (
     ALL_EXTRACT_NAMES,
@@ -92,13 +93,10 @@ from kontrol.schema import (
     ExtractSpec,
     all_extract_specs,
 )
-from kontrol.validation.engine import ExpectationOutcome
-from kontrol.validation.settings import RowRange, ValidationSettings
+from kontrol.validation import checks, report, suites
+from kontrol.validation.engine import ExpectationOutcome, GxSession, SuiteRun
+from kontrol.validation.suites import DELIVERY_SUITE, QUEUE_SUITE
 from kontrol.window import Window, window_for
-
-if TYPE_CHECKING:
-    from kontrol.config import KontrolConfig
-    from kontrol.validation.engine import GxSession, SuiteRun
 
 log = logging.getLogger(__name__)
 
@@ -240,8 +238,6 @@ def committed_suites(suites_dir: Path | None = None) -> dict[str, dict[str, Any]
     pins it); everything else must equal the generator's output, so a suite
     edited by hand cannot silently validate something else than the loader.
     """
-    from kontrol.validation import suites
-
     loaded = suites.load_suites(suites_dir or suites.SUITES_DIR)
     generated = suites.build_suites()
     stale = [
@@ -256,14 +252,10 @@ def committed_suites(suites_dir: Path | None = None) -> dict[str, dict[str, Any]
 
 
 def _session() -> GxSession:
-    from kontrol.validation.engine import GxSession
-
     return GxSession()
 
 
 def _delivery_parameters(config: KontrolConfig, settings: ValidationSettings) -> dict[str, Any]:
-    from kontrol.validation import suites
-
     parameters: dict[str, Any] = {
         suites.P_BENEFIT_CODES: list(config.benefit_codes),
         suites.P_MAX_REJECT_SHARE: float(config.loader.max_reject_share),
@@ -340,8 +332,6 @@ def validate_extract(
     session: GxSession | None = None,
 ) -> ValidationOutcome:
     """Validate one staged clean extract (``<staging_dir>/clean/<name>.parquet``) by its suite."""
-    from kontrol.validation import checks
-
     settings = _settings(config, settings)
     doc = committed_suites(suites_dir)[name]
     spec = all_extract_specs(config.benefit_codes)[name]
@@ -365,8 +355,6 @@ def validate_delivery_facts(
     session: GxSession | None = None,
 ) -> ValidationOutcome:
     """Validate the whole-delivery facts (reject shares, volumes, references) by their suite."""
-    from kontrol.validation import checks, suites
-
     settings = _settings(config, settings)
     doc = _for_delivered(committed_suites(suites_dir)[suites.DELIVERY_SUITE], loads)
     specs = {n: s for n, s in all_extract_specs(config.benefit_codes).items() if n in loads}
@@ -403,8 +391,6 @@ def _for_delivered(doc: Mapping[str, Any], loads: Mapping[str, Any]) -> dict[str
     facts are not measured and their expectations are not evaluated (the
     report and the manifest name the rules that did not run instead).
     """
-    from kontrol.validation import checks
-
     absent = [name for name in OPTIONAL_EXTRACT_NAMES if name not in loads]
     prefixes = tuple(checks.fact_column(name, "") for name in absent)
     if not prefixes:
@@ -421,7 +407,6 @@ def _fact_details(
     facts: pl.DataFrame, specs: Mapping[str, ExtractSpec], window: Window
 ) -> dict[str, str]:
     """The plausibility facts in words: file, column, window and counts, never a row's value."""
-    from kontrol.validation import checks
 
     def fact(extract: str, metric: str) -> Any:
         column = checks.fact_column(extract, metric)
@@ -459,8 +444,6 @@ def _fact_details(
 
 def validate_queue(queue: pl.DataFrame, *, suites_dir: Path | None = None) -> ValidationOutcome:
     """Validate the whole case queue (``QUEUE_SCHEMA`` frame) before it is published."""
-    from kontrol.validation import suites
-
     started = time.perf_counter()
     doc = committed_suites(suites_dir)[suites.QUEUE_SUITE]
     # GX refuses max_value < min_value; an empty queue has no priority to check anyway.
@@ -476,8 +459,6 @@ def failure_text(outcome: ValidationOutcome, expectation: ExpectationOutcome) ->
     without a detail, the observed counts: ``persons.parquet (staged): column cpr:
     cpr: malformed cpr (3 of 10 rows unexpected) [persons: cpr: malformed cpr]``.
     """
-    from kontrol.validation.suites import DELIVERY_SUITE, QUEUE_SUITE
-
     tag = f"[{outcome.suite}: {expectation.name}]"
     if expectation.detail:
         return f"{expectation.detail} {tag}"
@@ -517,8 +498,6 @@ def manifest_section(
     outcomes: Sequence[ValidationOutcome], suites_dir: Path | None = None
 ) -> dict[str, Any]:
     """The manifest's ``validation`` value: overall verdict plus one summary per suite."""
-    from kontrol.validation import suites
-
     return {
         "success": all(o.success for o in outcomes),
         "great_expectations_version": outcomes[0].gx_version if outcomes else None,
@@ -555,6 +534,4 @@ def write_report(
     ``case_volume`` (the ``case_volume`` dataset, :mod:`kontrol.case_volume`) adds the
     cases per rule against the previous run and the recipients, with its warnings.
     """
-    from kontrol.validation import report
-
     return report.write(outcomes, report_dir, run_info or {}, case_volume=case_volume)

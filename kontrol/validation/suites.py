@@ -63,6 +63,7 @@ import polars as pl
 from kontrol import io
 from kontrol.config import KontrolConfig
 from kontrol.queue import QUEUE_SCHEMA, QUEUE_STATUSES
+from kontrol.rules import CATALOGUE
 from kontrol.schema import (
     ALL_EXTRACT_NAMES,
     CPR_PATTERN,
@@ -562,8 +563,6 @@ def _suite(name: str, expectations: list[Doc], evaluated_on: str, gx_version: st
 
 def build_suites(gx_version: str | None = None) -> dict[str, Doc]:
     """Every suite as a JSON document, keyed by suite name (= file stem in ``expectations/``)."""
-    from kontrol.rules import CATALOGUE
-
     version = gx_version or installed_gx_version()
     # The benefit codes are configuration: compile their InSet to a parameter.
     codes = KontrolConfig().benefit_codes
