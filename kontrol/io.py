@@ -29,7 +29,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,6 +278,27 @@ def sink_parquet(frame: pl.LazyFrame, destination: Path) -> None:
             compression_level=PARQUET_COMPRESSION_LEVEL,
             engine="streaming",
         )
+
+
+def sink_parquet_with(
+    frame: pl.LazyFrame, destination: Path, also: Sequence[pl.LazyFrame]
+) -> list[pl.DataFrame]:
+    """Stream ``frame`` to Parquet (as :func:`sink_parquet`) and collect ``also`` in the same query.
+
+    One streaming execution: plans that share a scan (the loader's key check, its
+    rejects and its clean rows all read the delivered file) read it once. Returns
+    the collected frames of ``also``, in order.
+    """
+    with _temporary_beside(destination) as temporary:
+        sink = frame.sink_parquet(
+            temporary,
+            compression=PARQUET_COMPRESSION,
+            compression_level=PARQUET_COMPRESSION_LEVEL,
+            engine="streaming",
+            lazy=True,
+        )
+        collected = pl.collect_all([*also, sink], engine="streaming")
+    return list(collected[: len(also)])
 
 
 def write_json(document: Any, destination: Path, *, private: bool = True) -> None:

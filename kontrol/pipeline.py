@@ -74,21 +74,26 @@ def load_extract(
     delivered = io.scan_extract(extracts_dir, spec)
     rows_delivered = io.parquet_row_count(path)
 
-    keys = loader.key_defects(delivered, spec).collect(engine="streaming")
+    # One pass over the delivered file: the key check, the rejects and the clean rows
+    # come from one streaming query (Polars shares the scan and the row checks).
+    clean = catalogue.path(staging_dir, "clean", extract=name)
+    keys, rejects = io.sink_parquet_with(
+        loader.clean_rows(delivered, spec),
+        clean,
+        [loader.key_defects(delivered, spec), loader.rejected_rows(delivered, spec)],
+    )
     duplicates = 0
     if int(keys["hash_shortfall"][0]) > 0:
         duplicates = loader.duplicated_rows(delivered, spec).collect(engine="streaming").item()
+    if int(keys["null_keys"][0]) or duplicates:
+        io.remove_path(clean)  # a broken key is a structural defect: nothing is staged
     loader.raise_for_key_defects(spec, int(keys["null_keys"][0]), duplicates)
 
-    rejects = loader.rejected_rows(delivered, spec).collect(engine="streaming")
     io.write_parquet(rejects, catalogue.path(staging_dir, "rejects", extract=name))
     summary = loader.summarise_rejects(name, rows_delivered, rejects)
     if enforce_reject_rate:
         loader.raise_for_reject_rate(spec, summary, config.loader.max_reject_share)
 
-    io.sink_parquet(
-        loader.clean_rows(delivered, spec), catalogue.path(staging_dir, "clean", extract=name)
-    )
     result = ExtractLoad(
         extract=name,
         file=spec.file_name,
