@@ -132,6 +132,11 @@ def test_backfill_rerun_and_republish_are_idempotent(tmp_path: Path) -> None:
     # the October run compared volumes with September's publication
     run_doc = json.loads((out / ".work" / "2026-10-31" / "run.json").read_text())
     assert run_doc["previous_rows"] is not None
+    # ... and its cases per rule with September's (the volume warnings, issue 12)
+    assert run_doc["previous_run"]["as_of"] == "2026-09-30"
+    assert run_doc["previous_run"]["cases_per_rule"] == september["cases_per_rule"]
+    october_manifest = json.loads((out / "2026-10-31" / "manifest.json").read_text())
+    assert october_manifest["case_volume"]["previous_run_as_of"] == "2026-09-30"
     # XCom values are small and hold no cpr
     persons = set(pl.read_parquet(FIXTURE / "persons.parquet")["cpr"].to_list())
     text = json.dumps([september, october])
