@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="SHARE",
-        help="a high-hit delivery: also inject positive R01-R07 cases for about this share of "
-        "persons (e.g. 0.03 = 3 %%; at most 0.1); default 0: the usual injection, about 0.4 %%",
+        help="a high-hit delivery: also inject known positive cases of the v1 rules' scenarios "
+        "for about this share of persons (e.g. 0.03 = 3 %%; at most 0.1); default 0: the usual "
+        "injection, about 0.4 %%",
     )
     synth.add_argument(
         "--registers",
