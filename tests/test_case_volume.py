@@ -24,6 +24,7 @@ from kontrol.config import KontrolConfig, VolumeConfig
 from kontrol.queue import DEMO_CASE_KEY
 from kontrol.run import run
 
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
 LIMITS = VolumeConfig(max_growth_ratio=3, max_share_of_recipients=0.01)
 PARAMETERS = {"R04": {"income_threshold_dkk": "1000.00"}, "R03": {}}
 NAMES = {"R04": "Income while on an income-tested benefit", "R03": "Paid after death"}
@@ -231,3 +232,22 @@ def test_consecutive_runs_warn_in_manifest_report_and_log(
         assert warning in report
         assert warning in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert (out / "cases.parquet").is_file()  # warnings are warnings: the run published
+
+
+def test_rules_not_evaluated_last_run_claim_no_growth(tmp_path: Path) -> None:
+    """The tiny delivery has no optional register: R08-R11 are not evaluated there.
+
+    The committed fixture then has 4 cases of R10 and of R11: read as 0 -> 4 they
+    would warn; not evaluated, they have no previous count and do not.
+    """
+    out = tmp_path / "out"
+    config = KontrolConfig.model_validate({"volume": {"max_share_of_recipients": 1.0}})
+    tiny = write_delivery(tmp_path / "tiny", tiny_rows())
+    first = run(tiny, out, date(2026, 10, 31), config, DEMO_CASE_KEY.encode())
+    assert {"R10", "R11"}.isdisjoint(first.cases_per_rule)
+    second = run(FIXTURE, out, date(2026, 10, 31), config, DEMO_CASE_KEY.encode())
+    assert second.cases_per_rule["R10"] == second.cases_per_rule["R11"] == 4
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rules = manifest["case_volume"]["rules"]
+    assert rules["R10"]["previous_cases"] is None and rules["R11"]["previous_cases"] is None
+    assert not [w for w in manifest["warnings"] if w.startswith("case volume")]
