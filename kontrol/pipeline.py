@@ -284,8 +284,12 @@ def score(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
     """
     from kontrol import scoring  # scikit-learn: imported only when scoring runs
 
+    # the rule stage's net lines: the payments are not aggregated a second time
     features = scoring.person_features(
-        open_staged(staging_dir), as_of, config.window_months
+        open_staged(staging_dir),
+        as_of,
+        config.window_months,
+        lines=io.scan_parquet(catalogue.path(staging_dir, "net_lines")),
     ).collect(engine="streaming")
     rule_cases = catalogue.path(staging_dir, "rule_cases")
     case_persons = io.scan_parquet(rule_cases).select("cpr").collect()

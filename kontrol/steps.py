@@ -99,7 +99,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "score",
         "kontrol.tasks.score",
-        inputs=("run_spec", "clean", "rule_cases"),
+        inputs=("run_spec", "clean", "net_lines", "rule_cases"),
         outputs=("scores", "recipients"),
         timeout_minutes=60,
         why="Anomaly scores: they rank cases, never make one.",

@@ -202,10 +202,15 @@ def _source(extracts: Extracts, name: str) -> pl.LazyFrame:
     return frame.select(columns)
 
 
-def _sources(extracts: Extracts, window: Window) -> dict[str, pl.LazyFrame]:
+def _sources(
+    extracts: Extracts, window: Window, lines: pl.LazyFrame | None = None
+) -> dict[str, pl.LazyFrame]:
     """Per-person rows of each source, cut to the window (register events up to ``as_of``)."""
     as_of = window.as_of
-    lines = net_lines(_source(extracts, "lines"), window)
+    if lines is None:
+        lines = net_lines(_source(extracts, "lines"), window)
+    else:  # the same lines, computed once by the rule stage: narrowed to the declared columns
+        lines = lines.select(SOURCE_COLUMNS["lines"][1])
     last = (
         _source(extracts, "address")
         .filter(pl.col("event_date") <= as_of)
@@ -236,7 +241,9 @@ def _sources(extracts: Extracts, window: Window) -> dict[str, pl.LazyFrame]:
     }
 
 
-def person_features(extracts: Extracts, as_of: date, window_months: int) -> pl.LazyFrame:
+def person_features(
+    extracts: Extracts, as_of: date, window_months: int, *, lines: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """``cpr`` plus one Float64 column per :data:`FEATURES`, for every benefit recipient.
 
     A recipient is anyone with a positive net payment line in the window: the

@@ -223,3 +223,16 @@ def test_features_survive_without_protected_columns() -> None:
         .collect()
         .equals(person_features(ex, AS_OF, 12).collect())
     )
+
+
+def test_the_rule_stages_net_lines_give_the_same_features() -> None:
+    """The scorer may reuse the staged net lines (pipeline.score does): same frame, exactly."""
+    from kontrol.window import net_lines
+
+    ex = tiny()
+    staged = net_lines(ex.payments, window_for(AS_OF, 12))  # all its columns, as staged
+    assert (
+        person_features(ex, AS_OF, 12, lines=staged)
+        .collect()
+        .equals(person_features(ex, AS_OF, 12).collect())
+    )
