@@ -14,6 +14,7 @@ import pytest
 
 from kontrol import tasks
 from kontrol.errors import KontrolError
+from kontrol.lifecycle import store
 from kontrol.queue import DEMO_CASE_KEY
 from kontrol.run import run_steps
 from kontrol.validation import ExpectationOutcome, ValidationOutcome
@@ -22,7 +23,9 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
 OCTOBER = date(2026, 10, 31)
 
 
-def run_month(extracts: Path, out_dir: Path, as_of: date) -> dict[str, Any]:
+def run_month(
+    extracts: Path, out_dir: Path, as_of: date, register: Path | None = None
+) -> dict[str, Any]:
     """The DAG's task bodies, in the step table's order, in this process."""
     prepared = tasks.prepare(
         extracts,
@@ -31,6 +34,7 @@ def run_month(extracts: Path, out_dir: Path, as_of: date) -> dict[str, Any]:
         tasks.work_dir_for(out_dir, as_of),
         tasks.config_from(None, None),
         previous_manifest=tasks.previous_manifest(out_dir, as_of),
+        register_dir=register,
     )
     return run_steps(Path(prepared["work_dir"]), prepared["extracts"], DEMO_CASE_KEY.encode())[-1]
 
@@ -122,9 +126,11 @@ def test_a_step_without_prepare_fails_clearly(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_backfill_rerun_and_republish_are_idempotent(tmp_path: Path) -> None:
+    """Two months on the DAG's register, then October's publish and the whole month again."""
     out = tmp_path / "out"
-    september = run_month(FIXTURE, out, date(2026, 9, 30))
-    october = run_month(FIXTURE, out, OCTOBER)
+    register = out / "register"
+    september = run_month(FIXTURE, out, date(2026, 9, 30), register)
+    october = run_month(FIXTURE, out, OCTOBER, register)
     assert september["publish_dir"] == str(out / "2026-09-30")
     assert october["publish_dir"] == str(out / "2026-10-31")
     assert september["run_id"] != october["run_id"]
@@ -144,11 +150,14 @@ def test_backfill_rerun_and_republish_are_idempotent(tmp_path: Path) -> None:
 
     published = out / "2026-10-31"
     before = {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()}
+    # October continues September's cases on the register
+    assert "continuing" in set(pl.read_parquet(published / "cases.parquet")["status"])
     # publish again (a retried or cleared task): same result, nothing moved
     assert tasks.run_step("publish", out / ".work" / "2026-10-31") == october
-    # the whole month again: the same files, byte for byte
-    assert run_month(FIXTURE, out, OCTOBER) == october
+    # the whole month again (its first application is in the register): the same files
+    assert run_month(FIXTURE, out, OCTOBER, register) == october
     assert {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()} == before
+    assert [r["as_of"] for r in store.load(register).applied_runs] == ["2026-09-30", "2026-10-31"]
     # after publication the work directory holds no data
     assert sorted(p.name for p in (out / ".work" / "2026-10-31").iterdir()) == [
         "published.json",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,12 +15,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from kontrol import tasks
 from kontrol.cli import main
 from kontrol.lifecycle import store
-from kontrol.queue import DEMO_CASE_KEY
 from kontrol.rules import CATALOGUE
-from kontrol.run import run_steps
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
 SEP, OCT = "2026-09-30", "2026-10-31"
@@ -186,33 +184,6 @@ def test_control_sample_is_published_recorded_and_deterministic(tmp_path: Path) 
     assert manifest["rule_performance"]["control_sample"]["raised"] == 10
 
 
-def run_month(out_dir: Path, as_of: date) -> dict[str, Any]:
-    """The DAG's task bodies in the step table's order, with the DAG's register under the root."""
-    prepared = tasks.prepare(
-        FIXTURE,
-        tasks.publish_dir_for(out_dir, as_of),
-        as_of,
-        tasks.work_dir_for(out_dir, as_of),
-        tasks.config_from(None, None),
-        previous_manifest=tasks.previous_manifest(out_dir, as_of),
-        register_dir=out_dir / "register",
-    )
-    return run_steps(Path(prepared["work_dir"]), prepared["extracts"], DEMO_CASE_KEY.encode())[-1]
-
-
-def test_dag_months_with_register_rerun_idempotently(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    run_month(out, date(2026, 9, 30))
-    october = run_month(out, date(2026, 10, 31))
-    published = out / OCT
-    before = {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()}
-    assert "continuing" in set(queue(published)["status"])
-    # the month again (its first attempt is in the register): the same files
-    assert run_month(out, date(2026, 10, 31)) == october
-    assert {p.name: p.read_bytes() for p in published.iterdir() if p.is_file()} == before
-    assert [r["as_of"] for r in store.load(out / "register").applied_runs] == [SEP, OCT]
-
-
 # --- one writer, months in order (issue 11 item 1, issue 14 item 1) ---------------------
 
 
@@ -298,6 +269,24 @@ def wait_for_holder(register: Path, process: subprocess.Popen[str], seconds: flo
         time.sleep(0.05)
 
 
+def waiting_for(lock: Path, process: subprocess.Popen[str], seconds: float = 60) -> bool:
+    """Whether ``process`` has ``lock`` open while this process holds it: it waits for it.
+
+    Read from Linux's ``/proc/PID/fd``: the register lock is taken by polling
+    a non-blocking ``flock``, so the waiter shows only as a holder of the open file.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            for fd in Path(f"/proc/{process.pid}/fd").iterdir():
+                if Path(os.readlink(fd)) == lock:
+                    return True
+        except OSError:  # the process ended, or one of its descriptors closed meanwhile
+            pass
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.slow
 def test_concurrent_runs_on_one_register_take_turns(tmp_path: Path) -> None:
     """Real `kontrol run` processes started together (issue 11 item 1).
@@ -340,19 +329,18 @@ def test_concurrent_runs_on_one_register_take_turns(tmp_path: Path) -> None:
     open_cases = cases.filter(pl.col("outcome").is_null() & (pl.col("kind") == "case"))
     assert open_cases.select("rule_id", "cpr").is_duplicated().sum() == 0
 
-    # the other way round: November holds the register, September again waits, then
-    # fails clearly (exit 1, one line) and publishes nothing
+    # September again while another writer holds the register (as a run of the next
+    # month would): it waits for the lock, then fails clearly (exit 1, one line) and
+    # publishes nothing. The holder is this process, so the wait is certain.
     before = publication(tmp_path / "sep")  # whatever September published above
-    november = start_run(tmp_path / "nov", "2026-11-30", register)
-    wait_for_holder(register, november)
-    late = start_run(tmp_path / "sep", SEP, register)
+    with store.exclusive(register, "kontrol run 2026-11-30"):
+        late = start_run(tmp_path / "sep", SEP, register)
+        assert waiting_for(register / store.LOCK_FILE, late), "September should wait its turn"
     _, late_err = late.communicate(timeout=900)
-    _, nov_err = november.communicate(timeout=900)
-    assert november.returncode == 0, nov_err
     assert late.returncode == 1
     assert late_err.strip().splitlines()[-1] == (
         f"kontrol: error: {register}: month {SEP} is before the last month applied to this "
-        "case register (2026-11-30); months are applied in order"
+        f"case register ({OCT}); months are applied in order"
     )
     assert "Traceback" not in late_err
     assert publication(tmp_path / "sep") == before
