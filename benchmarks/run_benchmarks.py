@@ -14,17 +14,23 @@ subprocesses, so that each peak memory figure is that step's own:
   over the same staged clean extracts;
 * ``run``: the whole ``kontrol run`` (load + checks + rules + queue + publish).
 
-It prints a Markdown table with wall time, peak RSS and the ratios
-rules/duckdb and run/scan, writes it under ``benchmarks/results/``, and
-cross-checks the number of cases per rule between kontrol and DuckDB.
+It prints a Markdown table with wall time, CPU time (of the step, all
+threads), peak RSS, the load average when the step began, and the ratios
+rules/duckdb, rules/scan and run/duckdb; writes it under
+``benchmarks/results/``; and checks that kontrol's rule stage and DuckDB find
+the same cases, case for case (rule, cpr, anchor, period, amount).
 
-    .venv/bin/python benchmarks/run_benchmarks.py --persons 200000 6000000
+``--hit-rate 0.03`` measures a high-hit delivery (``kontrol synth --hit-rate``).
+
+    .venv/bin/python benchmarks/run_benchmarks.py --persons 1000000
+    .venv/bin/python benchmarks/run_benchmarks.py --persons 1000000 --hit-rate 0.03
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -64,7 +70,8 @@ def measure_scan(data: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
-def measure_duckdb(data: Path) -> dict[str, Any]:
+def measure_duckdb(data: Path, cases_out: Path) -> dict[str, Any]:
+    """The DuckDB rules; afterwards (not timed) its cases go to ``cases_out`` for the check."""
     import duckdb_baseline
 
     from kontrol.config import KontrolConfig
@@ -77,7 +84,31 @@ def measure_duckdb(data: Path) -> dict[str, Any]:
         "SELECT rule_id, count(*) FROM cases WHERE amount > 0 GROUP BY rule_id ORDER BY rule_id"
     ).fetchall()
     seconds = time.perf_counter() - started
+    connection.execute(
+        "COPY (SELECT rule_id, cpr, anchor_date, period_start, period_end,"
+        " CAST(amount AS VARCHAR) AS amount FROM cases WHERE amount > 0)"
+        f" TO '{cases_out}' (FORMAT parquet)"
+    )
     return {"seconds": seconds, "cases_per_rule": {rule: int(count) for rule, count in rows}}
+
+
+def same_cases(duckdb_cases: Path, rule_cases: Path) -> dict[str, Any]:
+    """kontrol's rule cases against DuckDB's, case for case: (rule, cpr, anchor, period, amount)."""
+    import polars as pl
+
+    columns = ["rule_id", "cpr", "anchor_date", "period_start", "period_end", "amount"]
+    ours = pl.read_parquet(rule_cases).select(
+        *columns[:-1], pl.col("amount_at_stake_dkk").cast(pl.String).alias("amount")
+    )
+    theirs = pl.read_parquet(duckdb_cases).select(columns)
+    only_ours = ours.join(theirs, on=columns, how="anti", nulls_equal=True).height
+    only_theirs = theirs.join(ours, on=columns, how="anti", nulls_equal=True).height
+    return {
+        "cases": ours.height,
+        "only_kontrol": only_ours,
+        "only_duckdb": only_theirs,
+        "agree": only_ours == 0 and only_theirs == 0 and ours.height == theirs.height,
+    }
 
 
 def _staged(data: Path, staged: Path) -> KontrolConfig:
@@ -136,9 +167,10 @@ def measure_score(data: Path, staged: Path) -> dict[str, Any]:
 
 
 def measure_run(data: Path, out: Path) -> dict[str, Any]:
+    """The whole ``kontrol run``, kontrol's own imports included (GX, scikit-learn, ...)."""
+    started = time.perf_counter()
     from kontrol.cli import main
 
-    started = time.perf_counter()
     code = main(
         [
             "--quiet",
@@ -167,6 +199,7 @@ def measure_load(data: Path, staged: Path) -> dict[str, Any]:
 
 def _child(step: str, data: Path, scratch: Path) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter and return its JSON result."""
+    load = os.getloadavg()[0]
     completed = subprocess.run(
         [sys.executable, __file__, "--child", step, "--data", str(data), "--scratch", str(scratch)],
         check=True,
@@ -174,14 +207,18 @@ def _child(step: str, data: Path, scratch: Path) -> dict[str, Any]:
         text=True,
     )
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load_average"] = load
     return result
 
 
-def _ensure_delivery(persons: int, workdir: Path) -> tuple[Path, float | None]:
-    data = workdir / f"synth-{persons}-seed{SEED}"
+def _ensure_delivery(
+    persons: int, workdir: Path, hit_rate: float | None
+) -> tuple[Path, float | None]:
+    data = workdir / f"synth-{persons}-seed{SEED}{_hit_suffix(hit_rate)}"
     if (data / "synth.json").is_file():
         return data, None
     started = time.perf_counter()
+    high_hit = ["--hit-rate", str(hit_rate)] if hit_rate is not None else []
     subprocess.run(
         [
             sys.executable,
@@ -196,10 +233,15 @@ def _ensure_delivery(persons: int, workdir: Path) -> tuple[Path, float | None]:
             str(data),
             "--as-of",
             AS_OF.isoformat(),
+            *high_hit,
         ],
         check=True,
     )
     return data, time.perf_counter() - started
+
+
+def _hit_suffix(hit_rate: float | None) -> str:
+    return "" if hit_rate is None else f"-hit{hit_rate}"
 
 
 def _size_mb(data: Path) -> float:
@@ -210,6 +252,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, nargs="+", default=[200_000])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/kontrol-bench"))
+    parser.add_argument(
+        "--hit-rate",
+        type=float,
+        default=None,
+        help="a high-hit delivery: kontrol synth --hit-rate (e.g. 0.03)",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, default=None, help=argparse.SUPPRESS)
@@ -218,29 +266,34 @@ def main() -> None:
     if args.child:
         steps = {
             "scan": lambda: measure_scan(args.data),
-            "duckdb": lambda: measure_duckdb(args.scratch / "staged" / "clean"),
+            "duckdb": lambda: measure_duckdb(
+                args.scratch / "staged" / "clean", args.scratch / "duckdb_cases.parquet"
+            ),
             "load": lambda: measure_load(args.data, args.scratch / "staged"),
             "rules": lambda: measure_rules(args.data, args.scratch / "staged"),
             "validate": lambda: measure_validate(args.data, args.scratch / "staged"),
             "score": lambda: measure_score(args.data, args.scratch / "staged"),
             "run": lambda: measure_run(args.data, args.scratch / "out"),
         }
+        cpu = time.process_time()
         result = steps[args.child]()
+        result["cpu_seconds"] = time.process_time() - cpu
         result["peak_rss_mb"] = _peak_rss_mb()
         print(json.dumps(result))
         return
 
+    high_hit = "" if args.hit_rate is None else f", high-hit delivery (--hit-rate {args.hit_rate})"
     lines = [
         f"kontrol benchmark, {date.today().isoformat()}, {platform.node()}: "
-        f"{platform.processor() or platform.machine()}, {_cpu_summary()}",
+        f"{platform.processor() or platform.machine()}, {_cpu_summary()}{high_hit}",
         "",
-        "| persons | input MB | step | wall s | peak RSS MB | note |",
-        "|---:|---:|---|---:|---:|---|",
+        "| persons | input MB | step | wall s | CPU s | peak RSS MB | load avg | note |",
+        "|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     records = []
     for persons in args.persons:
-        data, synth_seconds = _ensure_delivery(persons, args.workdir)
-        scratch = args.workdir / f"scratch-{persons}"
+        data, synth_seconds = _ensure_delivery(persons, args.workdir, args.hit_rate)
+        scratch = args.workdir / f"scratch-{persons}{_hit_suffix(args.hit_rate)}"
         scratch.mkdir(parents=True, exist_ok=True)
         results = {
             step: _child(step, data, scratch)
@@ -249,31 +302,50 @@ def main() -> None:
         agree = results["rules"]["cases_per_rule"] == {
             rule: count for rule, count in results["duckdb"]["cases_per_rule"].items() if count
         }
-        ratio_duckdb = results["rules"]["seconds"] / results["duckdb"]["seconds"]
-        ratio_scan = results["run"]["seconds"] / results["scan"]["seconds"]
+        from kontrol import catalogue
+
+        cases = same_cases(
+            scratch / "duckdb_cases.parquet", catalogue.path(scratch / "staged", "rule_cases")
+        )
+        seconds = {step: result["seconds"] for step, result in results.items()}
         notes = {
             "scan": f"{results['scan']['rows']:,} rows",
             "duckdb": f"cases {results['duckdb']['cases_per_rule']}",
             "load": "structural, key and row checks; stage clean extracts",
             "rules": f"cases {results['rules']['cases_per_rule']}; "
-            f"rules/duckdb = {ratio_duckdb:.2f}; counts agree: {agree}",
+            f"rules/duckdb = {seconds['rules'] / seconds['duckdb']:.2f}; "
+            f"rules/scan = {seconds['rules'] / seconds['scan']:.2f}; counts agree: {agree}; "
+            f"case for case: {cases['agree']} ({cases['cases']:,} cases, "
+            f"{cases['only_kontrol']} only in kontrol, {cases['only_duckdb']} only in DuckDB)",
             "validate": "Great Expectations: Polars whole-file facts + GX on samples",
             "score": "features of all recipients, IsolationForest, case scores",
-            "run": f"whole `kontrol run` incl. all of the above; run/scan = {ratio_scan:.2f}",
+            "run": "whole `kontrol run` incl. all of the above, imports included; "
+            f"run/duckdb = {seconds['run'] / seconds['duckdb']:.2f}; "
+            f"run/scan = {seconds['run'] / seconds['scan']:.2f}",
         }
         if synth_seconds is not None:
-            lines.append(f"| {persons:,} | | synth | {synth_seconds:.1f} | | generated |")
+            lines.append(f"| {persons:,} | | synth | {synth_seconds:.1f} | | | | generated |")
         for step, result in results.items():
             lines.append(
                 f"| {persons:,} | {_size_mb(data):,.0f} | {step} | {result['seconds']:.2f} | "
-                f"{result['peak_rss_mb']:,.0f} | {notes[step]} |"
+                f"{result['cpu_seconds']:.1f} | {result['peak_rss_mb']:,.0f} | "
+                f"{result['load_average']:.1f} | {notes[step]} |"
             )
-        records.append({"persons": persons, "results": results, "agree": agree})
+        records.append(
+            {
+                "persons": persons,
+                "hit_rate": args.hit_rate,
+                "results": results,
+                "agree": agree,
+                "case_for_case": cases,
+            }
+        )
     text = "\n".join(lines)
     print(text)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    stem = f"{date.today().isoformat()}-{'-'.join(str(p) for p in args.persons)}"
+    persons_part = "-".join(str(p) for p in args.persons)
+    stem = f"{date.today().isoformat()}-{persons_part}{_hit_suffix(args.hit_rate)}"
     (out / f"{stem}.md").write_text(text + "\n")
     (out / f"{stem}.json").write_text(json.dumps(records, indent=2, sort_keys=True) + "\n")
 
