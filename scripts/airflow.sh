@@ -17,6 +17,9 @@
 #                                     kontrol_export_dir (else what is already set is kept)
 #   KONTROL_CASE_KEY                  sets the Connection kontrol_case_key (its password)
 #   KONTROL_ALERTS_URI                sets the Connection kontrol_alerts, e.g. https://host/hook
+#   KONTROL_AIRFLOW_PRELOAD           modules imported once by the processes that fork the task
+#                                     processes (LocalExecutor scheduler, Celery worker); default
+#                                     "kontrol.tasks great_expectations", "" to switch it off
 #
 # The DAGs are unpaused only when what they need exists: kontrol_monthly needs both roots and
 # the case key Connection, kontrol_case_export the export folder. Otherwise they stay paused
@@ -65,6 +68,26 @@ if [ -z "${AIRFLOW__API_AUTH__JWT_SECRET:-}" ]; then
     AIRFLOW__API_AUTH__JWT_SECRET="$(cat "$secret_file")"
     export AIRFLOW__API_AUTH__JWT_SECRET
 fi
+
+# A task process is a fork of the LocalExecutor's scheduler (or of a Celery worker). Imported there
+# once, kontrol, Polars, scikit-learn and Great Expectations cost a task nothing; imported in
+# each task they cost 7-12 s of CPU, about 200 s a month over 23 tasks. Nothing runs at import
+# (no thread pool is started: a test forks twice and computes), and the DAG files stay thin.
+preload="${KONTROL_AIRFLOW_PRELOAD-kontrol.tasks great_expectations}"
+preloaded() {  # sets cmd: airflow "$@", with the preload modules imported first
+    if [ -z "$preload" ]; then
+        cmd=(airflow "$@")
+        return
+    fi
+    cmd=(env KONTROL_AIRFLOW_PRELOAD="$preload" "$VENV/bin/python" -c '
+import importlib, os, sys
+for name in os.environ.pop("KONTROL_AIRFLOW_PRELOAD").split():
+    importlib.import_module(name)
+from airflow.__main__ import main
+sys.argv[0] = "airflow"
+sys.exit(main())
+' "$@")
+}
 
 airflow_quiet() {  # an airflow command, its output to the setup log unless it fails
     local log="$AIRFLOW_HOME/logs/setup.log"
@@ -177,7 +200,8 @@ worker)
     name="${2:?usage: scripts/airflow.sh worker NAME}"
     # --skip-serve-logs: workers on this host share the log files with the API server; on
     # other hosts use remote logging, or run `airflow celery worker` with its log server
-    exec airflow celery worker --celery-hostname "$name@%h" --skip-serve-logs
+    preloaded celery worker --celery-hostname "$name@%h" --skip-serve-logs
+    exec "${cmd[@]}"
     ;;
 start)
     setup
@@ -207,7 +231,8 @@ start)
     # (it would listen on all interfaces); Celery workers on other hosts need one.
     for component in scheduler dag-processor triggerer; do
         case $component in scheduler | triggerer) args=(--skip-serve-logs) ;; *) args=() ;; esac
-        airflow $component "${args[@]}" >"$AIRFLOW_HOME/logs/$component.log" 2>&1 &
+        case $component in scheduler) preloaded $component "${args[@]}" ;; *) cmd=(airflow $component "${args[@]}") ;; esac
+        "${cmd[@]}" >"$AIRFLOW_HOME/logs/$component.log" 2>&1 &
         pids+=($!)
     done
     echo "airflow: API server, scheduler, dag-processor, triggerer started; logs in $AIRFLOW_HOME/logs/"

@@ -170,6 +170,42 @@ class Deployment:
 
         self.wait(unpaused, timeout, f"{dag_id} parsed and unpaused")
 
+    def fail_catchup_run(self, dag_id: str, timeout: float = 180) -> str:
+        """Mark failed the scheduled run that unpausing creates (``catchup=False``: the last
+        complete month), as the UI's "mark failed" does, so that only the tests' own runs
+        do work. Deleting it would not do: the scheduler creates it again.
+
+        Its sensor finds no delivery (the tests place theirs after this), so nothing of it
+        has run but a poke. A run without a logical date (a triggered one) does not depend
+        on it; a backfill re-runs it if it falls in the backfill's months
+        (``--reprocess-behavior failed``).
+        """
+        rows = self.wait(
+            lambda: self.sql(
+                "select run_id from dag_run where dag_id = %s and run_type = 'scheduled'", dag_id
+            ),
+            timeout,
+            f"the scheduled run that unpausing {dag_id} creates",
+        )
+        [(run_id,)] = rows
+        script = (
+            "import sys\n"
+            "from airflow.api.common.mark_tasks import set_dag_run_state_to_failed\n"
+            "from airflow.models.dagbag import DBDagBag\n"
+            "from airflow.utils.session import create_session\n"
+            "with create_session() as session:\n"
+            "    dag = DBDagBag().get_latest_version_of_dag(sys.argv[1], session=session)\n"
+            "    set_dag_run_state_to_failed(dag=dag, run_id=sys.argv[2], commit=True,"
+            " session=session)\n"
+        )
+        done = subprocess.run(
+            [str(VENV_BIN / "python"), "-c", script, dag_id, str(run_id)],
+            env=self.env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert self.run_state(dag_id, str(run_id)) == "failed"
+        return str(run_id)
+
     def trigger(self, dag_id: str, conf: Mapping[str, Any], run_id: str) -> str:
         self.cli("dags", "trigger", dag_id, "-c", json.dumps(conf), "-r", run_id)
         return run_id
@@ -251,8 +287,8 @@ def deployment(
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__PARALLELISM": "2",
             "AIRFLOW__API__WORKERS": "1",
-            # runs come from the tests (trigger, backfill), not from the calendar
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            # the scheduler creates runs from the calendar and from Asset events, as in
+            # production (use_job_schedule=False would switch off both: no export runs)
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",

@@ -47,6 +47,7 @@ def test_a_month_runs_on_two_celery_workers(tmp_path: Path) -> None:
         }
         with deployment(tmp_path, "celery", variables, celery) as deployed:
             deployed.wait_unpaused("kontrol_monthly")
+            deployed.fail_catchup_run("kontrol_monthly")  # it would wait for a delivery
             for name in WORKERS:
                 deployed.start_worker(name)
             conf = {
