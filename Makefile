@@ -47,13 +47,15 @@ demo-cli: setup
 airflow: setup
 	scripts/airflow.sh start
 
-## test-services: the DAGs under a real scheduler (PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379)
+## test-services: the DAGs under a real scheduler (PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379),
+## one module at a time, after the rest of the suite
 test-services: setup
 	$(VENV)/bin/python -m pytest -m services tests/airflow
 
-## test: install everything and run the whole test suite, then ruff and mypy
-test: setup pytest lint typecheck
+## test: install everything and run the whole test suite (the real-scheduler tests too), then ruff and mypy
+test: setup pytest test-services lint typecheck
 
+#: everything but the real-scheduler tests (marker services, deselected in pyproject), on both cores
 pytest: setup $(CHROMIUM)
 	$(VENV)/bin/python -m pytest -n 2
 

@@ -69,10 +69,11 @@ if [ -z "${AIRFLOW__API_AUTH__JWT_SECRET:-}" ]; then
     export AIRFLOW__API_AUTH__JWT_SECRET
 fi
 
-# A task process is a fork of the LocalExecutor's scheduler (or of a Celery worker). Imported there
-# once, kontrol, Polars, scikit-learn and Great Expectations cost a task nothing; imported in
-# each task they cost 7-12 s of CPU, about 200 s a month over 23 tasks. Nothing runs at import
-# (no thread pool is started: a test forks twice and computes), and the DAG files stay thin.
+# A task process is a fork of the LocalExecutor's scheduler (or of a Celery worker). Imported
+# there once, kontrol, Polars, scikit-learn and Great Expectations cost a task nothing; imported
+# in each task they cost 7-12 s of CPU, about 200 s a month over 23 tasks. The scheduler grows
+# by about 250 MB. Nothing runs at import (no thread pool is started:
+# tests/airflow/test_deployment_setup.py forks twice and computes); the DAG files stay thin.
 preload="${KONTROL_AIRFLOW_PRELOAD-kontrol.tasks great_expectations}"
 preloaded() {  # sets cmd: airflow "$@", with the preload modules imported first
     if [ -z "$preload" ]; then

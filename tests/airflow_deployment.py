@@ -43,14 +43,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: How a machine gets the services (README "Tested under a real scheduler").
+HOW_TO_GET = {
+    "PostgreSQL": "on Debian: sudo apt-get install postgresql, and trust for user postgres "
+    "on 127.0.0.1 in pg_hba.conf",
+    "Redis": "on Debian: sudo apt-get install redis-server",
+}
+
+
 def services_available() -> str | None:
-    """None if PostgreSQL and Redis answer on this machine, else why not."""
+    """None if PostgreSQL and Redis answer on this machine, else why not (one line)."""
     for host, port, name in ((PG["host"], PG["port"], "PostgreSQL"), (*REDIS, "Redis")):
         try:
             socket.create_connection((host, port), timeout=2).close()
         except OSError as error:
-            return f"{name} at {host}:{port} is not reachable ({error}); see README"
+            return (
+                f"the services tests need {name} at {host}:{port}, which is not reachable "
+                f"({error}): {HOW_TO_GET[name]} (README, 'Tested under a real scheduler')"
+            )
     return None
+
+
+def require_services() -> None:
+    """Fail (never skip) with one line when PostgreSQL or Redis is missing."""
+    reason = services_available()
+    if reason:
+        pytest.fail(reason, pytrace=False)
 
 
 def _pg_admin(sql: str) -> None:
@@ -266,9 +284,7 @@ def deployment(
     extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Deployment]:
     """`scripts/airflow.sh start` on a fresh PostgreSQL database, torn down afterwards."""
-    reason = services_available()
-    if reason:
-        pytest.fail(reason)  # make test runs on a machine with both; no silent skip
+    require_services()  # make test runs them: a missing service fails, no silent skip
     home = tmp / "airflow-home"
     home.mkdir(parents=True)
     with postgres_database(label) as database:

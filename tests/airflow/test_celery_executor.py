@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-from airflow_deployment import AIRFLOW, REPO, deployment, expected_task_instances, redis_database
+from airflow_deployment import (
+    AIRFLOW,
+    REPO,
+    deployment,
+    expected_task_instances,
+    redis_database,
+    require_services,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -26,6 +33,7 @@ WORKERS = ("kontrol-w1", "kontrol-w2")
 
 
 def test_a_month_runs_on_two_celery_workers(tmp_path: Path) -> None:
+    require_services()
     cli_out = tmp_path / "cli-out"
     reference = subprocess.Popen(
         [str(AIRFLOW.parent / "kontrol"), "--quiet", "run", "--extracts", str(FIXTURE),
