@@ -202,11 +202,13 @@ class _Book:
         append = parts.append
         for c, (value, fmt) in enumerate(cells):
             ref = f"{_COLUMN_NAMES[c]}{row}"
+            if isinstance(value, date):  # always the date format, as put() writes it
+                append(f'<c r="{ref}" s="{self._day_xf}"><v>{self._serial(value)}</v></c>')
+                continue
+            # a format gets its index when first written, as in xlsxwriter (same order)
             xf = (fmt or self.text)._get_xf_index()
             if value is None:
                 append(f'<c r="{ref}" s="{xf}"/>')
-            elif isinstance(value, date):
-                append(f'<c r="{ref}" s="{self._day_xf}"><v>{self._serial(value)}</v></c>')
             elif isinstance(value, bool):
                 append(f'<c r="{ref}" s="{xf}" t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, int | float | Decimal):

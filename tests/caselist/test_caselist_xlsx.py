@@ -196,3 +196,6 @@ def test_rows_written_whole_are_the_bytes_xlsxwriter_writes_cell_by_cell() -> No
     rows = [values[i : i + 6] for i in range(0, len(values), 6)]
     rows += [[None] * 6, [1, None, "a", None, Decimal("0.00"), date(2026, 2, 28)]]
     assert _rows_workbook(rows, fast=True) == _rows_workbook(rows, fast=False)
+    # formats get their indexes in the order first written, dates always in the date format
+    first_a_date = [[date(2026, 1, 1), "b", 2, None, 0.5, "c"], *rows]
+    assert _rows_workbook(first_a_date, fast=True) == _rows_workbook(first_a_date, fast=False)
