@@ -74,21 +74,22 @@ def load_extract(
     delivered = io.scan_extract(extracts_dir, spec)
     rows_delivered = io.parquet_row_count(path)
 
-    # One pass over the delivered file: the key check, the rejects and the clean rows
-    # come from one streaming query (Polars shares the scan and the row checks).
-    clean = catalogue.path(staging_dir, "clean", extract=name)
-    keys, rejects = io.sink_parquet_with(
-        loader.clean_rows(delivered, spec),
-        clean,
-        [loader.key_defects(delivered, spec), loader.rejected_rows(delivered, spec)],
-    )
+    # The key check first, on the key columns alone: a broken key fails before anything is
+    # staged, and its hash set is not held while the rows stream (6M persons: 7.6 GB
+    # peak with the three in one query, against 3.9 GB).
+    keys = loader.key_defects(delivered, spec).collect(engine="streaming")
     duplicates = 0
     if int(keys["hash_shortfall"][0]) > 0:
         duplicates = loader.duplicated_rows(delivered, spec).collect(engine="streaming").item()
-    if int(keys["null_keys"][0]) or duplicates:
-        io.remove_path(clean)  # a broken key is a structural defect: nothing is staged
     loader.raise_for_key_defects(spec, int(keys["null_keys"][0]), duplicates)
 
+    # Then one pass for the row checks: the rejects and the clean rows come from one
+    # streaming query (Polars shares the scan and the checks between them).
+    (rejects,) = io.sink_parquet_with(
+        loader.clean_rows(delivered, spec),
+        catalogue.path(staging_dir, "clean", extract=name),
+        [loader.rejected_rows(delivered, spec)],
+    )
     io.write_parquet(rejects, catalogue.path(staging_dir, "rejects", extract=name))
     summary = loader.summarise_rejects(name, rows_delivered, rejects)
     if enforce_reject_rate:
