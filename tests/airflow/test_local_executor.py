@@ -2,9 +2,14 @@
 LocalExecutor and PostgreSQL 127.0.0.1:5432 as the metadata DB (a fresh database per module).
 
 One deployment serves the module, in this order: a triggered month whose queue must equal
-`kontrol run`'s bytes (and which the export DAG then exports), a failing month whose alert
-must reach a webhook stub, and the README's three-month backfill, whose months must come out
-new -> continuing -> continuing with the case ids kept.
+`kontrol run`'s bytes (and which the export DAG, started by the Asset event, then exports), a
+failing month whose alert must reach a webhook stub, the README's three-month backfill, whose
+months must come out new -> continuing -> continuing with the case ids kept (then a month
+before the last applied one must be refused), no cpr in any log file or metadata table, and
+last a month whose delivery never comes, whose deadline alert must reach the stub.
+
+The scheduled run that unpausing creates is marked failed first (`fail_catchup_run`), so only
+these runs do work. About 5 minutes on the 2-core machine (the scheduler preloads kontrol).
 """
 
 from __future__ import annotations
