@@ -82,6 +82,8 @@ preloaded() {  # sets cmd: airflow "$@", with the preload modules imported first
     fi
     cmd=(env KONTROL_AIRFLOW_PRELOAD="$preload" "$VENV/bin/python" -c '
 import importlib, os, sys
+from kontrol.progress import quiet_third_party
+quiet_third_party()  # before GX is imported: its import logs hundreds of INFO lines
 for name in os.environ.pop("KONTROL_AIRFLOW_PRELOAD").split():
     importlib.import_module(name)
 from airflow.__main__ import main
