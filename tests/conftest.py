@@ -65,10 +65,8 @@ def _shared_root(factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def once_per_session(
-    factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
-) -> Path:
-    """``root/name``, built by ``build`` by the first worker of this session to ask."""
+def once_per_session(factory: pytest.TempPathFactory, name: str) -> Path:
+    """``root/name``, built by ``SHARED[name]`` by the first worker of this session to ask."""
     shared = _shared_root(factory)
     root = shared / name
     with open(shared / f"{name}.lock", "w") as lock:
@@ -76,7 +74,7 @@ def once_per_session(
         if not (shared / f"{name}.done").exists():
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir()
-            build(root)
+            SHARED[name](root)
             (shared / f"{name}.done").write_text(_digest(root))
     return root
 
@@ -108,6 +106,7 @@ def _build_fixture_months(root: Path) -> None:
     run_fixture(root / "oct", AS_OF, "--register", str(register))
 
 
+#: The shared publications, by directory name, and how each is built.
 SHARED: dict[str, Callable[[Path], None]] = {
     "fixture-run": _build_fixture_run,
     "fixture-months": _build_fixture_months,
@@ -117,7 +116,7 @@ SHARED: dict[str, Callable[[Path], None]] = {
 @pytest.fixture(scope="session")
 def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``OUT`` of ``kontrol run`` on the fixture delivery for 2026-10-31, no register. Read only."""
-    return once_per_session(tmp_path_factory, "fixture-run", _build_fixture_run) / "out"
+    return once_per_session(tmp_path_factory, "fixture-run") / "out"
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +126,7 @@ def fixture_months(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ``root/sep`` and ``root/oct`` are the two publications, ``root/register``
     the register after both, ``root/register-after-sep`` a copy taken between.
     """
-    root = once_per_session(tmp_path_factory, "fixture-months", _build_fixture_months)
+    root = once_per_session(tmp_path_factory, "fixture-months")
     return {"root": root, "register": root / "register", "sep": root / "sep", "oct": root / "oct"}
 
 
