@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kontrol import __version__, catalogue, io, loader
+from kontrol import __version__, catalogue, io, loader, scoring
 from kontrol.config import KontrolConfig
 from kontrol.errors import KontrolError
 from kontrol.extracts import Extracts
@@ -283,8 +283,6 @@ def score(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
     all of them; only the case persons' scores are kept. Scores rank cases,
     never create or remove one.
     """
-    from kontrol import scoring  # scikit-learn: imported only when scoring runs
-
     # the rule stage's net lines: the payments are not aggregated a second time
     features = scoring.person_features(
         open_staged(staging_dir),

@@ -21,15 +21,12 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from kontrol.errors import ConfigError
 from kontrol.rules.spec import CASE_SCHEMA
-
-if TYPE_CHECKING:
-    from kontrol.scoring import ScoringConfig
+from kontrol.scoring import ScoringConfig, attach_scores, prioritise, rule_weights
 
 CASE_KEY_ENV = "KONTROL_CASE_KEY"
 #: Used only with the explicit ``--demo-key`` flag, on synthetic data.
@@ -116,8 +113,6 @@ def assemble_queue(
     payment lines. ``scored`` is the scoring stage's ``cpr, anomaly_score,
     score_explanation``; without it every score is null.
     """
-    from kontrol.scoring import ScoringConfig, attach_scores, prioritise, rule_weights
-
     cases = cases.cast({name: QUEUE_SCHEMA[name] for name in cases.columns if name in QUEUE_SCHEMA})
     ids = [
         case_id(key, rule, cpr, anchor)

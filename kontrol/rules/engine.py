@@ -125,10 +125,7 @@ def rules_not_evaluated(
     inputs: RuleInputs, catalogue: Sequence[RuleSpec] | None = None
 ) -> dict[str, list[str]]:
     """Rule id -> the optional extracts it reads that were not delivered (CONTRACT.md 1b)."""
-    if catalogue is None:
-        from kontrol.rules.catalogue import CATALOGUE
-
-        catalogue = CATALOGUE
+    catalogue = CATALOGUE if catalogue is None else catalogue
     return {spec.rule_id: list(missing) for spec in catalogue if (missing := inputs.missing(spec))}
 
 
