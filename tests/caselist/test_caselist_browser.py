@@ -176,6 +176,49 @@ def test_worklist_compact_table_and_persons_in_a_browser(
     page.close()
 
 
+def test_compact_rows_in_chunks_filter_and_keep_their_place_in_a_browser(
+    browser: Browser, grown: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """Compact rows sit in chunks the browser may skip off screen; filters still see every row."""
+    from kontrol.caselist.page import COMPACT_CHUNK_ROWS
+
+    queue = grown(1300)
+    path = tmp_path / "cases.html"
+    path.write_text(render_html(queue, {}, capacity=10, max_accounts=20), "utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+
+    chunks = page.locator("#compact ol.chunk")
+    assert chunks.count() == -(-1280 // COMPACT_CHUNK_ROWS) > 1
+    assert page.locator("#count").inner_text().startswith("Viser 1.300 af 1.300 sager")
+    ordered = page_order(queue)
+    shown = page.locator("#compact li:visible")
+    height = page.evaluate("document.documentElement.scrollHeight")
+
+    page.select_option("#f-rule", "R03")
+    r03 = ordered.slice(20).filter(pl.col("rule_id") == "R03").height
+    assert 0 < shown.count() == r03
+    in_all = ordered.filter(pl.col("rule_id") == "R03").height
+    assert page.locator("#count").inner_text().startswith(f"Viser {in_all} af 1.300 sager")
+    # the last compact row of the rule, far below the fold, is found and shown in place
+    last = shown.last
+    last.scroll_into_view_if_needed()
+    assert last.is_visible() and last.get_attribute("data-rule") == "R03"
+
+    page.click("#reset")
+    page.check("#f-work")  # the worklist holds no compact row: every chunk is hidden
+    assert shown.count() == 0 and page.locator("#compact ol.chunk:visible").count() == 0
+    page.click("#reset")
+    assert shown.count() == 1280
+    assert page.locator("#compact ol.chunk:visible").count() == chunks.count()
+    # the chunks off screen keep about their size (a compact row is 1.8em): no jump in the scrollbar
+    assert abs(page.evaluate("document.documentElement.scrollHeight") - height) < 25
+    assert errors == []
+    page.close()
+
+
 def page_order(queue: pl.DataFrame) -> pl.DataFrame:
     from kontrol.caselist.page import display_order
 
