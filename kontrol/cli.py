@@ -267,8 +267,11 @@ def _run(args: argparse.Namespace) -> int:
     print(f"run {result.run_id}: {result.cases} cases")
     for rule_id, count in result.cases_per_rule.items():
         print(f"  {rule_id}: {count}")
-    for warning in result.warnings:
-        print(f"  validation warning: {warning}")
+    if result.warnings:  # each is logged once by the step that found it: counted here
+        print(
+            f"warnings: {len(result.warnings)} (logged above; in the manifest "
+            "and the validation report)"
+        )
 
     def out(name: str) -> Path:
         return result.out_dir / catalogue.dataset(name).file

@@ -400,6 +400,7 @@ def load_extract(work_dir: str | Path, extract: str) -> dict[str, Any]:
             run.extracts_dir, extract, run.work_dir, run.config, enforce_reject_rate=False
         )
     outcome = validation.validate_extract(run.work_dir, extract, run.config)
+    _log_warnings(outcome)
     io.write_json(
         outcome.to_json(), catalogue.path(run.work_dir, "extract_outcomes", extract=extract)
     )
@@ -427,6 +428,7 @@ def validate_delivery(work_dir: str | Path) -> dict[str, Any]:
     outcome = validation.validate_delivery_facts(
         run.work_dir, loads, run.as_of, run.config, previous_rows=run.previous_rows
     )
+    _log_warnings(outcome, detailed_logged=True)
     outcomes = [*_extract_outcomes(run.work_dir, loads), outcome]
     with _failed_run_diagnostics(run, outcomes):
         pipeline.raise_for_reject_rates(loads, run.config)
@@ -516,6 +518,7 @@ def validate_queue(work_dir: str | Path) -> dict[str, Any]:
     run = RunSpec.read(work_dir)
     queue = pipeline.read_staged_queue(run.work_dir)
     queue_outcome = validation.validate_queue(queue)
+    _log_warnings(queue_outcome)
     loads = pipeline.read_loads(run.work_dir)
     outcomes = [*_delivery_outcomes(run.work_dir, loads), queue_outcome]
     run_info = {
@@ -785,6 +788,22 @@ def _read_manifest(path: str | Path | None) -> dict[str, Any] | None:
 
 def _warnings(outcomes: Sequence[validation.ValidationOutcome]) -> list[str]:
     return [f"{o.suite}: {name}" for o in outcomes for name in o.warnings]
+
+
+def _log_warnings(outcome: validation.ValidationOutcome, *, detailed_logged: bool = False) -> None:
+    """Log each failed warning-level expectation of ``outcome`` once, in words.
+
+    The step that validates a suite logs its warnings (so ``kontrol run`` and
+    the Airflow task show each once; the run's summary does not repeat them).
+    ``detailed_logged``: :func:`validation.validate_delivery_facts` has logged
+    the warnings that carry a detail already; only the others are logged here.
+    """
+    for expectation in outcome.expectations:
+        if expectation.success or expectation.severity == "critical":
+            continue
+        if detailed_logged and expectation.detail:
+            continue
+        log.warning("validation warning: %s", validation.failure_text(outcome, expectation))
 
 
 def _extract_outcomes(

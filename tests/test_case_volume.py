@@ -231,7 +231,46 @@ def test_consecutive_runs_warn_in_manifest_report_and_log(
     for warning in (growth, share):
         assert warning in report
         assert warning in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    # the delivery's own warning too (the tiny delivery's payments stop in September)
+    assert "delivery: payments__stops_before_as_of_month" in third["warnings"]
+    assert_each_warning_logged_once(caplog.records, third)
     assert (out / "cases.parquet").is_file()  # warnings are warnings: the run published
+
+
+def run_warnings_logged(records: list[logging.LogRecord]) -> list[str]:
+    """The run's warnings as logged: validation warnings and case-volume warnings."""
+    return [
+        r.getMessage()
+        for r in records
+        if r.levelno == logging.WARNING
+        and r.getMessage().startswith(("validation warning: ", "case volume: "))
+    ]
+
+
+def assert_each_warning_logged_once(
+    records: list[logging.LogRecord], manifest: dict[str, Any]
+) -> None:
+    """Each warning of the manifest is one line of the log: the step that found it logs it,
+    and nothing (the run's summary, a second logger) repeats it."""
+    logged = run_warnings_logged(records)
+    twice = sorted({m for m in logged if logged.count(m) > 1})
+    assert twice == [], f"logged more than once: {twice}"
+    assert len(logged) == len(manifest["warnings"]), (logged, manifest["warnings"])
+
+
+def test_a_delivery_warning_is_logged_once_by_its_step(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Payments after the as-of date: a warning of the delivery suite without a detail."""
+    caplog.set_level(logging.INFO)
+    delivery = write_delivery(tmp_path / "delivery", tiny_rows())
+    run(delivery, tmp_path / "out", date(2026, 3, 31), KontrolConfig(), DEMO_CASE_KEY.encode())
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["warnings"] == ["delivery: payments__rows_after_as_of"]
+    (line,) = run_warnings_logged(caplog.records)
+    assert line.startswith("validation warning: payments.parquet: rows_after_as_of")
+    assert line.endswith("[delivery: payments__rows_after_as_of]")
+    assert_each_warning_logged_once(caplog.records, manifest)
 
 
 def test_rules_not_evaluated_last_run_claim_no_growth(tmp_path: Path) -> None:
