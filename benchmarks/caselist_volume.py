@@ -69,6 +69,7 @@ def base_queue(path: Path | None) -> pl.DataFrame:
             "--as-of", "2026-10-31", "--demo-key",
         ],
         check=True,
+        stdout=sys.stderr,  # its summary: this script's stdout is one JSON document
     )  # fmt: skip
     return pl.read_parquet(out / "cases.parquet")
 
@@ -222,7 +223,13 @@ def main() -> None:
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
-    results: dict[str, Any] = {"cases": args.cases, "capacity": args.capacity}
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "cases": args.cases,
+        "capacity": args.capacity,
+        "load_average_start": round(os.getloadavg()[0], 2),
+    }
+    wall, cpu = time.perf_counter(), time.process_time()
     queue = timed("build_queue", results, grow, base_queue(args.base), args.cases)
     results["queue_mb_in_memory"] = round(queue.estimated_size() / 2**20, 1)
     results["rss_after_queue_mb"] = round(peak_rss_mb())
@@ -265,6 +272,16 @@ def main() -> None:
         results["rss_after_xlsx_mb"] = round(peak_rss_mb())
     if not args.no_browser:
         browse(html_path, args.screenshot, results)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    results |= {
+        "wall_s": round(time.perf_counter() - wall, 2),
+        "cpu_s": round(time.process_time() - cpu, 2),
+        # the fixture run, Playwright's driver and Chromium (its processes end with the browser)
+        "children_cpu_s": round(children.ru_utime + children.ru_stime, 2),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "children_peak_rss_mb": round(children.ru_maxrss / 1024),
+        "load_average_end": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 
