@@ -280,6 +280,35 @@ def sink_parquet(frame: pl.LazyFrame, destination: Path) -> None:
         )
 
 
+def write_parquet_parts(frames: Sequence[pl.LazyFrame], destination: Path) -> int:
+    """Collect ``frames`` one after another into one Parquet file, atomically; returns its rows.
+
+    For a result too large to hold at once whose plan splits into disjoint
+    pieces (the net lines, month by month): only one piece is in memory at a
+    time, each appended as row groups. The pieces must share one schema.
+    """
+    rows = 0
+    with _temporary_beside(destination) as temporary:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for frame in frames:
+                table = frame.collect(engine="streaming").to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        str(temporary),
+                        table.schema,
+                        compression=PARQUET_COMPRESSION,
+                        compression_level=PARQUET_COMPRESSION_LEVEL,
+                    )
+                writer.write_table(table.cast(writer.schema))
+                rows += table.num_rows
+                del table
+        finally:
+            if writer is not None:
+                writer.close()
+    return rows
+
+
 def sink_parquet_with(
     frame: pl.LazyFrame, destination: Path, also: Sequence[pl.LazyFrame]
 ) -> list[pl.DataFrame]:

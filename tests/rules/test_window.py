@@ -118,3 +118,28 @@ def test_window_months_come_from_config(d) -> None:
     d.payment(p, "KONTANTHJAELP", "2026-04-01", amount="2.00")
     case = d.case(AS_OF, "R02", window_months=3)
     assert case["amount_at_stake_dkk"] == Decimal("2.00")
+
+
+@pytest.mark.parametrize("parts", [1, 2, 5, 12, 40])
+def test_net_lines_in_parts_are_the_net_lines(d, parts: int, tmp_path) -> None:
+    """Month by month (the rule stage at volume) gives exactly the lines, in another order."""
+    from kontrol import io
+    from kontrol.window import net_lines_in_parts
+
+    for k, month in enumerate(range(1, 13)):
+        p = d.person()
+        start = f"2025-{month:02d}-01" if month >= 7 else f"2026-{month:02d}-01"
+        d.payment(p, "KONTANTHJAELP", start, amount=f"{100 + k}.00")
+        d.payment(p, "KONTANTHJAELP", start, amount="-100.00", payment_type="correction")
+        d.payment(p, "BOLIGSTOTTE", start, amount="7.50")
+    d.payment(d.person(), "DAGPENGE", "2025-06-01", amount="5.00")  # before the window
+    window = window_for(date.fromisoformat(AS_OF), 12)
+    payments = d.extracts().payments
+    pieces = net_lines_in_parts(payments, window, parts)
+    assert len(pieces) == min(parts, 12)
+    io.write_parquet_parts(pieces, tmp_path / "lines.parquet")
+    staged = pl.read_parquet(tmp_path / "lines.parquet")
+    key = ["cpr", "benefit_code", "period_start", "period_end"]
+    assert staged.schema == NET_LINE_SCHEMA
+    assert staged.sort(key).equals(_lines(d).sort(key))
+    assert staged.height == 23  # 12 months x 2 codes, the first month's 100.00 fully reversed

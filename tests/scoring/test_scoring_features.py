@@ -236,3 +236,39 @@ def test_the_rule_stages_net_lines_give_the_same_features() -> None:
         .collect()
         .equals(person_features(ex, AS_OF, 12).collect())
     )
+
+
+def test_the_rule_stages_timeline_gives_the_same_features() -> None:
+    """The scorer may reuse the staged timeline for the address facts: same frame, exactly."""
+    from kontrol.timeline import person_states
+    from kontrol.window import net_lines
+
+    ex = tiny()
+    staged = net_lines(ex.payments, window_for(AS_OF, 12))
+    timeline = person_states(ex.residence_events, AS_OF)  # all its columns, as staged
+    assert (
+        person_features(ex, AS_OF, 12, lines=staged, timeline=timeline)
+        .collect()
+        .equals(person_features(ex, AS_OF, 12).collect())
+    )
+
+
+@pytest.mark.parametrize("months", [1, 12, 64, 65, 120])
+def test_month_counts_are_exact_for_every_window_length(months: int) -> None:
+    """The months are counted as bits, one 64-bit word per 64 window months."""
+    frame = person_features(tiny(), AS_OF, months).collect()
+    window = window_for(AS_OF, months)
+    lines = (
+        tiny()
+        .payments.filter(window.contains("period_start"))
+        .group_by("cpr", "benefit_code", "period_start", "period_end")
+        .agg(pl.col("amount_dkk").sum())
+        .filter(pl.col("amount_dkk") > 0)
+        .collect()
+    )
+    expected = dict(
+        lines.group_by("cpr").agg(pl.col("period_start").dt.month_start().n_unique()).iter_rows()
+    )
+    assert dict(frame.select("cpr", "months_paid").iter_rows()) == {
+        cpr: float(n) for cpr, n in expected.items()
+    }
