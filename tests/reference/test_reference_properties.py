@@ -7,7 +7,8 @@ must find the same cases, one per ``(rule_id, cpr)``, and agree on each case's
 ``benefit_codes``; a failure names the case and the field, e.g. ``R06
 0101801001: amount_at_stake_dkk engine 2903.23, reference 2903.22``. Each
 example records which rules fired (``pytest --hypothesis-show-statistics``
-shows the shares; test_reference_selfcheck.py asserts at least 10 % each).
+shows the shares), and the test asserts that each v1 rule fired in at least
+10 % of the examples it checked.
 Runs are derandomized and use no example database, so CI sees the same
 examples every time.
 """
@@ -15,6 +16,7 @@ examples every time.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,6 +28,7 @@ from strategies import Scenario, scenarios
 
 from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
+from kontrol.rules import CATALOGUE
 from kontrol.schema import extract_specs
 
 #: The engine takes ~0.1 s per call, so the default sizes keep this file at
@@ -111,7 +114,8 @@ def diff(engine: dict[Key, Any], reference: dict[Key, Any]) -> list[str]:
     return out
 
 
-def check(scenario: Scenario, r04_threshold: str | None) -> None:
+def check(scenario: Scenario, r04_threshold: str | None) -> set[str]:
+    """Compare engine and reference on one register; return the rule ids that fired."""
     config = make_config(scenario.window_months, r04_threshold)
     expected = keyed(reference_cases(**scenario.rows(), as_of=scenario.as_of, config=config))
     actual = engine_cases(to_extracts(scenario.rows(), config), scenario.as_of, config)
@@ -124,6 +128,7 @@ def check(scenario: Scenario, r04_threshold: str | None) -> None:
         + "\n--- register ---\n"
         + describe(scenario, config)
     )
+    return {rule for rule, _ in expected}
 
 
 def test_diff_names_the_case_and_the_field() -> None:
@@ -138,10 +143,36 @@ def test_diff_names_the_case_and_the_field() -> None:
     assert diff({}, {key: same}) == [f"  R06 0101801001: reference only {same}"]
 
 
-@property_settings(EXAMPLES)
-@given(scenario=scenarios())
-def test_engine_matches_reference(scenario: Scenario) -> None:
-    check(scenario, r04_threshold=None)
+#: Each rule of the catalogue without an optional register must fire in at least this
+#: share of the examples checked: a property test only checks a rule on the examples
+#: where it fires, and at 1 in 150 (R07 before the strategies told stories) that is
+#: almost nothing. R08-R11 cannot fire on v1 registers;
+#: test_reference_partner_properties asserts theirs.
+MIN_SHARE = 0.10
+
+
+def test_engine_matches_reference() -> None:
+    """Engine and reference agree; and every v1 rule fired in >= 10 % of the examples.
+
+    The draw is derandomized, so the counts are the same on every run; they are
+    in the message (e.g. ``R01 30/150``) when a share is too low.
+    """
+    fired: Counter[str] = Counter()
+    checked = 0
+
+    @property_settings(EXAMPLES)
+    @given(scenario=scenarios())
+    def agree(scenario: Scenario) -> None:
+        nonlocal checked
+        fired.update(check(scenario, r04_threshold=None))
+        checked += 1
+
+    agree()
+    v1 = [spec.rule_id for spec in CATALOGUE if not spec.reads]
+    counts = ", ".join(f"{rule} {fired[rule]}/{checked}" for rule in v1)
+    rare = [rule for rule in v1 if fired[rule] < MIN_SHARE * checked]
+    print(f"v1 rules fired in {checked} examples: {counts}")
+    assert not rare, f"{rare} fire in fewer than {MIN_SHARE:.0%} of examples: {counts}"
 
 
 @property_settings(max(EXAMPLES // 3, 20))

@@ -7,24 +7,20 @@ oracle is itself checked.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from decimal import Decimal
 from itertools import count
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from reference_rules import (
     age_on,
     prorate,
     reference_cases,
     window_start,
 )
-from strategies import scenarios
 
 from kontrol.config import KontrolConfig
-from kontrol.rules import CATALOGUE
 
 D = Decimal
 MOTHER = "0203851234"
@@ -436,44 +432,3 @@ def test_prorate_equals_integer_ore_formula(ore: int) -> None:
 
 
 # --- the strategies make every rule fire often ------------------------------------------
-
-#: Examples drawn to measure how often each rule fires, and the share each must reach.
-RATE_EXAMPLES = 200
-MIN_SHARE = 0.10
-
-
-def test_strategies_fire_every_rule_often() -> None:
-    """Each rule of the catalogue fires in at least 10 % of the generated registers.
-
-    A property test only checks a rule on the examples where it fires: at 1 in
-    150 (R03 before the strategies told stories) it checks almost nothing.
-    The draw is derandomized, so the counts are the same on every run; they
-    are in the message (e.g. ``R01 30/200``) when the share is too low.
-    """
-    hits: Counter[str] = Counter()
-    drawn = 0
-
-    @settings(
-        max_examples=RATE_EXAMPLES,
-        database=None,
-        derandomize=True,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(scenario=scenarios())
-    def draw(scenario: Any) -> None:
-        nonlocal drawn
-        drawn += 1
-        config = KontrolConfig(window_months=scenario.window_months)
-        cases = reference_cases(**scenario.rows(), as_of=scenario.as_of, config=config)
-        hits.update({case["rule_id"] for case in cases})
-
-    draw()
-    assert drawn == RATE_EXAMPLES
-    # Rules reading an optional register (R08-R11) cannot fire on these v1
-    # registers; test_reference_partner_properties asserts their >= 10 %.
-    v1 = [spec for spec in CATALOGUE if not spec.reads]
-    counts = ", ".join(f"{spec.rule_id} {hits[spec.rule_id]}/{drawn}" for spec in v1)
-    rare = [spec.rule_id for spec in v1 if hits[spec.rule_id] < MIN_SHARE * drawn]
-    assert not rare, f"{rare} fire in fewer than {MIN_SHARE:.0%} of examples: {counts}"
