@@ -428,7 +428,7 @@ def validate_delivery(work_dir: str | Path) -> dict[str, Any]:
     outcome = validation.validate_delivery_facts(
         run.work_dir, loads, run.as_of, run.config, previous_rows=run.previous_rows
     )
-    _log_warnings(outcome, detailed_logged=True)
+    _log_warnings(outcome)
     outcomes = [*_extract_outcomes(run.work_dir, loads), outcome]
     with _failed_run_diagnostics(run, outcomes):
         pipeline.raise_for_reject_rates(loads, run.config)
@@ -790,18 +790,15 @@ def _warnings(outcomes: Sequence[validation.ValidationOutcome]) -> list[str]:
     return [f"{o.suite}: {name}" for o in outcomes for name in o.warnings]
 
 
-def _log_warnings(outcome: validation.ValidationOutcome, *, detailed_logged: bool = False) -> None:
+def _log_warnings(outcome: validation.ValidationOutcome) -> None:
     """Log each failed warning-level expectation of ``outcome`` once, in words.
 
-    The step that validates a suite logs its warnings (so ``kontrol run`` and
-    the Airflow task show each once; the run's summary does not repeat them).
-    ``detailed_logged``: :func:`validation.validate_delivery_facts` has logged
-    the warnings that carry a detail already; only the others are logged here.
+    The step that validates a suite logs its warnings, and nothing else does
+    (so ``kontrol run`` and the Airflow task show each once; the run's summary
+    does not repeat them, and :mod:`kontrol.validation` only returns them).
     """
     for expectation in outcome.expectations:
         if expectation.success or expectation.severity == "critical":
-            continue
-        if detailed_logged and expectation.detail:
             continue
         log.warning("validation warning: %s", validation.failure_text(outcome, expectation))
 
