@@ -47,6 +47,8 @@ from kontrol.schema import ExtractSpec
 #: frame gives the same bytes (CONTRACT.md section 3: byte-identical output).
 PARQUET_COMPRESSION: Final[Literal["zstd"]] = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
+#: Rows per row group of a file written in pieces (:func:`write_parquet_parts`).
+PARQUET_ROW_GROUP_ROWS = 128 * 1024
 
 
 # --- reading a delivery ---------------------------------------------------------
@@ -300,7 +302,8 @@ def write_parquet_parts(frames: Sequence[pl.LazyFrame], destination: Path) -> in
                         compression=PARQUET_COMPRESSION,
                         compression_level=PARQUET_COMPRESSION_LEVEL,
                     )
-                writer.write_table(table.cast(writer.schema))
+                # row groups of Polars' own size: readers stream them in small morsels
+                writer.write_table(table.cast(writer.schema), row_group_size=PARQUET_ROW_GROUP_ROWS)
                 rows += table.num_rows
                 del table
         finally:

@@ -123,6 +123,9 @@ def flag(ctx: RuleContext) -> pl.LazyFrame:
             & (pl.col("consumption") <= pl.lit(limit, dtype=CONSUMPTION))
         )
         .select("address_id", "month", "consumption")
+        # the readings are the largest extract (6M persons: 79M rows): read once, not once
+        # per month of the triple and again for each branch that uses the triples
+        .cache()
     )
 
     def low_in(k: str) -> pl.LazyFrame:
@@ -139,6 +142,7 @@ def flag(ctx: RuleContext) -> pl.LazyFrame:
         )
         .join(low_in("m1"), on=["address_id", "m1"], how="inner")
         .join(low_in("m2"), on=["address_id", "m2"], how="inner")
+        .cache()
     )
     spells = address_spells(
         ctx.timeline.join(lines.select("cpr").unique(), on="cpr", how="semi")

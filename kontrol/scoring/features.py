@@ -123,10 +123,15 @@ def _months_paid(w: Window) -> pl.Expr:
     )
 
 
+#: The columns (one per 64 window months) of a recipient's benefit months as bits,
+#: which person_features joins to the income rows.
+_BENEFIT_MONTHS = "_benefit_months_"
+
+
 def _income_months_on_benefit(w: Window) -> pl.Expr:
     """Distinct months with income that are also months of a benefit line (the bits in both)."""
     return pl.sum_horizontal(
-        (word.bitwise_or() & pl.col(f"_benefit_months_{i}").first()).bitwise_count_ones()
+        (word.bitwise_or() & pl.col(f"{_BENEFIT_MONTHS}{i}").first()).bitwise_count_ones()
         for i, word in enumerate(_month_words("month", w))
     )
 
@@ -275,15 +280,12 @@ def _sources(
             "cpr", "address_id"
         )
     residents = last.group_by("address_id").agg(pl.len().alias("residents_at_address"))
-    benefit_months = lines.group_by("cpr").agg(
-        word.bitwise_or().alias(f"_benefit_months_{i}")
-        for i, word in enumerate(_month_words("period_start", window))
-    )
+    # the months with income; the months with a benefit line are joined to them per
+    # person by person_features, from the lines' aggregate (see _BENEFIT_MONTHS)
     income_months = (
         _source(extracts, "income")
         .filter(window.contains("month") & (pl.col("gross_income_dkk") > 0))
         .select("cpr", "month")
-        .join(benefit_months, on="cpr", how="inner")
     )
     return {
         "lines": lines,
@@ -314,15 +316,27 @@ def person_features(
     """
     window = window_for(as_of, window_months)
     sources = _sources(extracts, window, lines, timeline)
-    frame: pl.LazyFrame | None = None
+    months = [
+        word.bitwise_or().alias(f"{_BENEFIT_MONTHS}{i}")
+        for i, word in enumerate(_month_words("period_start", window))
+    ]
+    # The lines' aggregate is the recipients themselves, one row each: the other sources
+    # join it. It also carries each recipient's benefit months, which the income rows
+    # are joined to (one pass over the lines serves both; cached, so it is computed once).
+    frame = (
+        sources["lines"]
+        .group_by("cpr")
+        .agg(*(f.expr(window).alias(f.name) for f in FEATURES if f.source == "lines"), *months)
+        .cache()
+    )
+    sources["income"] = sources["income"].join(
+        frame.select("cpr", pl.col(f"^{_BENEFIT_MONTHS}.*$")), on="cpr", how="inner"
+    )
     for name in SOURCE_COLUMNS:
         mine = [f for f in FEATURES if f.source == name]
-        if not mine:
-            continue
-        agg = sources[name].group_by("cpr").agg(f.expr(window).alias(f.name) for f in mine)
-        # the lines' aggregate is the recipients themselves, one row each: the others join it
-        frame = agg if frame is None else frame.join(agg, on="cpr", how="left")
-    assert frame is not None  # "lines" is a source
+        if mine and name != "lines":
+            agg = sources[name].group_by("cpr").agg(f.expr(window).alias(f.name) for f in mine)
+            frame = frame.join(agg, on="cpr", how="left")
     return frame.select(
         "cpr",
         *(pl.col(f.name).cast(pl.Float64).fill_null(0.0).round(6) for f in FEATURES),
