@@ -146,25 +146,15 @@ class Deployment:
         assert done.returncode == 0, f"airflow {' '.join(args)}:\n{done.stderr[-3000:]}"
         return done
 
-    def sql_execute(self, statement: str, *params: Any) -> None:
-        """Run one data-changing statement on the metadata DB and commit it."""
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """One statement on the metadata DB, committed; its rows (none for an update)."""
         import psycopg2
 
         conn = psycopg2.connect(dbname=self.database, **PG)
         try:
             with conn, conn.cursor() as cur:
-                cur.execute(statement, params)
-        finally:
-            conn.close()
-
-    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        import psycopg2
-
-        conn = psycopg2.connect(dbname=self.database, **PG)
-        try:
-            with conn.cursor() as cur:
                 cur.execute(query, params)
-                return list(cur.fetchall())
+                return list(cur.fetchall()) if cur.description is not None else []
         finally:
             conn.close()
 
@@ -237,7 +227,7 @@ class Deployment:
         # queued-at deadline is still pending (TypeError in _recalculate_dagrun_queued_at_
         # deadlines: apache/airflow#70368). So its pending deadline is marked missed first:
         # the workaround the README gives under "Known issue" (no alert is sent for it).
-        self.sql_execute(
+        self.sql(
             "update deadline set missed = true where not missed and dagrun_id = "
             "(select id from dag_run where dag_id = %s and run_id = %s)",
             dag_id,

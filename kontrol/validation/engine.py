@@ -6,9 +6,9 @@ free, and GX is paid for once, when a validation actually runs.
 
 Each :class:`GxSession` is a fresh *ephemeral* context (no ``gx/`` folder,
 no stores on disk): suites come from ``expectations/`` as JSON, nothing is
-left over from an earlier run, nothing is written by GX. A suite is validated by the
-validator a ``ValidationDefinition`` runs (``v1_validator.Validator``), without
-the definition: its ``run`` adds the suite and the definition to the context's
+left over from an earlier run, nothing is written by GX. A suite is validated
+by the validator a ``ValidationDefinition`` runs (``v1_validator.Validator``),
+without the definition: its ``run`` adds the suite and the definition to the context's
 stores and stores each result, bookkeeping nobody reads here, which took about
 0.3 of the 2.4 CPU-s of a whole run on the fixture delivery. The result
 documents are the same, key for key (the two keys only the definition's run
@@ -231,8 +231,8 @@ class GxSession:
         stats = {k: int(v) for k, v in result.statistics.items() if k != "success_percent"}
         document = deterministic(sanitise(result.to_json_dict()))
         document["meta"]["expectation_suite_name"] = suite_doc["name"]
-        # what ``ValidationDefinition.run`` recorded before kontrol validated the batch directly:
-        # kept, so that the documents auditors already hold read the same
+        # what ``ValidationDefinition.run`` records beside the validator's own meta: kept, so
+        # that the documents auditors already hold read the same
         document["meta"].setdefault("batch_parameters", {"dataframe": DATAFRAME_PLACEHOLDER})
         document["meta"].setdefault("checkpoint_id", None)
         document["suite_name"] = suite_doc["name"]

@@ -119,7 +119,8 @@ def check(scenario: Scenario, r04_threshold: str | None) -> set[str]:
     config = make_config(scenario.window_months, r04_threshold)
     expected = keyed(reference_cases(**scenario.rows(), as_of=scenario.as_of, config=config))
     actual = engine_cases(to_extracts(scenario.rows(), config), scenario.as_of, config)
-    for rule in sorted({rule for rule, _ in expected}):
+    fired = {rule for rule, _ in expected}
+    for rule in sorted(fired):
         event(f"{rule} fires")
     problems = diff(actual, expected)
     assert not problems, (
@@ -128,7 +129,7 @@ def check(scenario: Scenario, r04_threshold: str | None) -> set[str]:
         + "\n--- register ---\n"
         + describe(scenario, config)
     )
-    return {rule for rule, _ in expected}
+    return fired
 
 
 def test_diff_names_the_case_and_the_field() -> None:
