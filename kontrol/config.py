@@ -158,6 +158,20 @@ class OutputConfig(BaseModel):
     group: str | None = Field(default=None, min_length=1)
 
 
+class ExecutionConfig(BaseModel):
+    """How ``kontrol run`` uses the machine: a deployment setting that cannot change a result."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: From this many cases in the queue, ``kontrol run`` executes the detachable steps
+    #: (the case list) in a child process beside the steps after them
+    #: (:func:`kontrol.run.run_steps`). The case list is single-threaded Python: at
+    #: 205,000 cases it took 42 s while the other core was idle. A child process costs
+    #: about 3 CPU-seconds to start (its imports), more than the whole case list of a
+    #: month under 20,000 cases; 0 = never detach.
+    detach_from_cases: int = Field(default=20_000, ge=0)
+
+
 class KontrolConfig(BaseModel):
     """Everything configurable about a run; serialised into the manifest."""
 
@@ -178,6 +192,8 @@ class KontrolConfig(BaseModel):
     #: change a result, so it is left out of the manifest's configuration and the run
     #: id (``exclude``): moving a deployment must not change run ids.
     output: OutputConfig = Field(default=OutputConfig(), exclude=True)
+    #: How the run uses processes: left out the same way (it cannot change a result).
+    execution: ExecutionConfig = Field(default=ExecutionConfig(), exclude=True)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> KontrolConfig:

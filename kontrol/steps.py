@@ -17,7 +17,9 @@ function is resolved at execution by :func:`kontrol.tasks.run_step`.
 
 Invariants (checked by :func:`check` and the tests): every dataset is
 written by exactly one step; every input is written by an earlier step (so
-table order is a valid execution order); datasets come from the catalogue.
+table order is a valid execution order); datasets come from the catalogue;
+a detachable step needs nothing but the work directory (it runs in a child
+process that never receives the case key) and does not touch the register.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ class Step:
     wait_for_downstream: bool = False
     #: Upper bound for one execution (the Airflow task's execution_timeout).
     timeout_minutes: int = 30
+    #: In ``kontrol run``, a large run may execute this step in a child process while
+    #: the steps after it go on, until one of them reads its outputs
+    #: (:func:`kontrol.run.run_steps`). For single-threaded Python work that nothing
+    #: after it needs soon: the second core is otherwise idle. Such a step stands in the
+    #: table right after the step that writes its last input, so that it starts early.
+    #: In the DAG every task is its own process, and the scheduler runs independent
+    #: tasks side by side anyway.
+    detachable: bool = False
     why: str = ""
 
 
@@ -125,6 +135,14 @@ STEPS: tuple[Step, ...] = (
         "sample: the queue as it will be published, written once.",
     ),
     Step(
+        "case_list",
+        "kontrol.tasks.case_list",
+        inputs=("run_spec", "cases", "run_id"),
+        outputs=("cases_html", "cases_xlsx"),
+        detachable=True,
+        why="The caseworkers' case list: a static page and a workbook, in Danish.",
+    ),
+    Step(
         "fairness_report",
         "kontrol.tasks.fairness_report",
         inputs=("run_spec", "cases", "recipients", "clean"),
@@ -144,13 +162,6 @@ STEPS: tuple[Step, ...] = (
         ),
         outputs=("queue_outcome", "case_volume", "validation"),
         why="The queue suite, the gate, case volume warnings, the run's validation report.",
-    ),
-    Step(
-        "case_list",
-        "kontrol.tasks.case_list",
-        inputs=("run_spec", "cases", "run_id"),
-        outputs=("cases_html", "cases_xlsx"),
-        why="The caseworkers' case list: a static page and a workbook, in Danish.",
     ),
     Step(
         "rule_performance",
@@ -241,6 +252,11 @@ def check(steps: tuple[Step, ...] = STEPS) -> None:
             if dataset in written:
                 raise ValueError(f"{dataset!r} is written by both {written[dataset]} and {s.name}")
             written[dataset] = s.name
+        if s.detachable and (s.case_key or s.per_extract or s.register):
+            raise ValueError(
+                f"step {s.name}: a detachable step takes only the work directory "
+                "(no case key, no extract) and leaves the case register alone"
+            )
     missing = {e.name for e in catalogue.CATALOGUE} - set(written)
     if missing:
         raise ValueError(f"catalogue datasets no step writes: {sorted(missing)}")
