@@ -23,13 +23,13 @@ their last case has been read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
+from pydantic_core import from_json
 
 #: ``(benefit_code, period_start, period_end)`` of a net line, within one person.
 LineKey = tuple[str, str, str]
@@ -111,7 +111,7 @@ def evidence_lines(evidence: str | None) -> tuple[dict[LineKey, Decimal], bool]:
     if not evidence:
         return {}, True
     try:
-        doc = json.loads(evidence)
+        doc = from_json(evidence)  # pydantic's parser: the same objects as json.loads, faster
     except ValueError:
         return {}, False
     out: dict[LineKey, Decimal] = {}

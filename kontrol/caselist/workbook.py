@@ -244,8 +244,6 @@ _XLS_STRMAX = 32767
 _NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-_LEADING_SPACE = re.compile(r"^\s")
-_TRAILING_SPACE = re.compile(r"\s$")
 
 
 def _inline_string(ref: str, xf: int, text: str) -> str:
@@ -265,11 +263,9 @@ def _inline_string(ref: str, xf: int, text: str) -> str:
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
     if text.startswith("<r>") and text.endswith("</r>"):  # xlsxwriter's rich-string shortcut
         return f'<c r="{ref}" s="{xf}" t="inlineStr"><is>{text}</is></c>'
-    space = (
-        ' xml:space="preserve"'
-        if _LEADING_SPACE.search(text) or _TRAILING_SPACE.search(text)
-        else ""
-    )
+    # xlsxwriter's ``^\s`` / ``\s$`` tests: the same (str.isspace is what ``\s`` matches, and
+    # ``$`` before a final newline still means the last character is whitespace)
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
@@ -307,7 +303,7 @@ def write_xlsx(
     events = _Sheets(book, "Tidslinje", EVENT_HEADINGS, EVENT_WIDTHS, max_rows)
     detailed = 0
     for row in _accounts(queue):
-        a = case_account(row)
+        a = case_account(row, reasons=False)  # the workbook shows no score reasons
         cases.append(
             [
                 (a.priority, text),
