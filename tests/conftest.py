@@ -25,7 +25,8 @@ import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,24 @@ from kontrol.cli import main
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
 AS_OF = "2026-10-31"
 SEP = "2026-09-30"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
+    """Let pytest keep its assertion-rewritten test modules in ``__pycache__`` while collecting.
+
+    pytest rewrites every test module's asserts before importing it, and caches the
+    result only when bytecode may be written. This machine sets PYTHONDONTWRITEBYTECODE=1
+    (see README "Bytecode"), so each xdist worker rewrote all test modules on every run:
+    2.5 of the 7 CPU-s of a collection. Written during collection only (later imports
+    follow the environment again); pytest ignores a cached file whose source changed.
+    """
+    previous = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = previous
 
 
 @pytest.fixture

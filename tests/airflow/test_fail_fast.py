@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from kontrol.airflow_ops import missing_delivery_files, sensor_timed_out
 from kontrol.errors import ConfigError
 from kontrol.tasks import check_output_root
 
@@ -67,6 +66,10 @@ def test_the_output_root_must_be_writable(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_the_sensor_times_out_naming_every_missing_file(tmp_path: Path) -> None:
+    # imported here, as Airflow below: kontrol.airflow_ops imports Airflow (about 2 CPU-s),
+    # which an xdist worker that only collects this module should not pay
+    from kontrol.airflow_ops import missing_delivery_files, sensor_timed_out
+
     delivery = tmp_path / "2026-10"
     delivery.mkdir()
     (delivery / "persons.parquet").write_bytes(b"")
