@@ -18,7 +18,9 @@ is in the run's log): never the case key, which is why a detachable step may
 not declare one (:func:`kontrol.steps.check`). It answers with one pickled
 ``(outcome, value)`` on its standard output; anything else it would print
 goes to standard error instead. A failure in the child is raised in the
-parent as the same exception, with the child's traceback as a note.
+parent as the same exception, with the child's traceback as a note. The
+child ends when the parent does, however it ends (its standard input, a
+pipe the parent never writes, reaches end of file).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -55,7 +58,7 @@ class DetachedStep:
                 str(root.level),
                 log_format or "",
             ],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # never written: its end closes when this process ends
             stdout=subprocess.PIPE,
         )
 
@@ -65,6 +68,7 @@ class DetachedStep:
         answer = self._process.stdout.read()
         self._process.stdout.close()
         code = self._process.wait()
+        self._close_stdin()
         if not answer:
             raise KontrolError(
                 f"step {self.name}: its process ended without a result (exit code {code})"
@@ -80,8 +84,31 @@ class DetachedStep:
         if self._process.poll() is None:
             self._process.terminate()
         self._process.wait()
+        self._close_stdin()
         if self._process.stdout is not None:
             self._process.stdout.close()
+
+    def _close_stdin(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            self._process.stdin.close()
+
+
+def _end_with_the_parent() -> None:
+    """Exit as soon as the parent's end of our stdin closes: it has ended, maybe by ``kill -9``.
+
+    Without this a killed ``kontrol run`` would leave its case list running on,
+    writing into a staging directory nobody will publish, for up to a minute.
+    """
+
+    def watch() -> None:
+        # the parent never writes, so this returns at its end; os.read on the descriptor,
+        # not sys.stdin: a daemon thread blocked inside the buffered reader holds its lock,
+        # and the interpreter's shutdown then aborts ("could not acquire lock for <stdin>")
+        while os.read(0, 4096):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kontrol-parent-watch", daemon=True).start()
 
 
 def _answer_channel() -> BinaryIO:
@@ -96,6 +123,7 @@ def main(argv: list[str]) -> int:
     """``python -m kontrol.detached STEP WORK_DIR LOG_LEVEL LOG_FORMAT`` (the parent's call)."""
     name, work_dir, log_level, log_format = argv
     channel = _answer_channel()
+    _end_with_the_parent()
     logging.basicConfig(
         level=int(log_level), format=log_format or logging.BASIC_FORMAT, stream=sys.stderr
     )

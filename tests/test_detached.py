@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ def test_a_failure_in_the_child_is_raised_as_itself_with_its_traceback(tmp_path:
     notes = "".join(getattr(e.value, "__notes__", []))
     assert "in the detached step's process" in notes
     assert "RunSpec.read" in notes
+    # it answered, then ended cleanly: the thread watching for the parent's end does
+    # not abort the interpreter's shutdown (as one blocked in sys.stdin's reader did)
+    assert child._process.returncode == 0
 
 
 def test_a_child_that_dies_is_an_error_naming_the_step(tmp_path: Path) -> None:
@@ -75,3 +79,54 @@ def test_the_threshold_is_configuration_outside_the_run_id(tmp_path: Path) -> No
     assert KontrolConfig().execution.detach_from_cases == 20_000
     assert config.canonical_json() == KontrolConfig().canonical_json()
     assert "execution" not in config.model_dump()
+
+
+def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the run: its case list's process must not run on into a dead staging dir.
+
+    The parent below starts a child as DetachedStep does (stdin a pipe it never
+    writes) that watches for the parent's end (``_end_with_the_parent``) and
+    then sleeps; killing the parent must end the child.
+    """
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time\n"
+            "code = 'import time; from kontrol import detached; "
+            "detached._end_with_the_parent(); time.sleep(60)'\n"
+            "child = subprocess.Popen([sys.executable, '-c', code], stdin=subprocess.PIPE)\n"
+            "print(child.pid, flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child_pid = int(parent.stdout.readline())
+    time.sleep(1.5)  # the child has imported kontrol and is watching
+    assert _alive(child_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child_pid)
+
+
+def test_a_detached_step_holds_the_childs_stdin_open(tmp_path: Path) -> None:
+    """The pipe the child watches: open while the parent lives, closed once it is done."""
+    child = DetachedStep("case_list", tmp_path)
+    assert child._process.stdin is not None and not child._process.stdin.closed
+    with pytest.raises(KontrolError):
+        child.result()
+    assert child._process.stdin.closed
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as ended: it has exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -85,6 +85,8 @@ def test_same_inputs_give_byte_identical_publication(published: Path, tmp_path: 
     assert run_cli(FIXTURE, again, "--demo-key", "--config", str(config)) == 0
     for name in ("cases.parquet", "manifest.json", "cases.html", "cases.xlsx"):
         assert (again / name).read_bytes() == (published / name).read_bytes(), name
+    for name in ("cases.html", "cases.xlsx"):  # written by the child: owner-only all the same
+        assert (again / name).stat().st_mode & 0o077 == 0, name
 
     def validation(root: Path) -> dict[str, bytes]:
         return {
