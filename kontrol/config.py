@@ -166,9 +166,9 @@ class ExecutionConfig(BaseModel):
     #: From this many cases in the queue, ``kontrol run`` executes the detachable steps
     #: (the case list) in a child process beside the steps after them
     #: (:func:`kontrol.run.run_steps`). The case list is single-threaded Python: at
-    #: 205,000 cases it took 42 s while the other core was idle. A child process costs
-    #: about 3 CPU-seconds to start (its imports), more than the whole case list of a
-    #: month under 20,000 cases; 0 = never detach.
+    #: 205,000 cases it took 36-42 s while the other core was idle. A child process
+    #: costs about a second before its step starts (its imports; 0.6 s measured), which
+    #: a small month's case list does not win back; 0 = never detach.
     detach_from_cases: int = Field(default=20_000, ge=0)
 
 

@@ -148,7 +148,7 @@ def run_steps(
                 if set(earlier.outputs) & set(step.inputs):
                     results[index] = process.result()
                     del detached[index]
-            if step.detachable and _worth_detaching(step, work_dir, detach_from_cases):
+            if step.detachable and _worth_detaching(work_dir, detach_from_cases):
                 detached[order] = (step, DetachedStep(step.name, work_dir))
                 order += 1
                 continue
@@ -166,7 +166,8 @@ def run_steps(
     return [results[index] for index in sorted(results)]
 
 
-def _worth_detaching(step: steps.Step, work_dir: Path, detach_from_cases: int) -> bool:
+def _worth_detaching(work_dir: Path, detach_from_cases: int) -> bool:
+    """True when the staged queue has at least ``detach_from_cases`` cases (0: never)."""
     if detach_from_cases <= 0:
         return False
     cases = catalogue.path(work_dir, "cases")
