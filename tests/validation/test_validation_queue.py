@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 import pytest
@@ -109,3 +110,38 @@ def test_a_broken_queue_fails_critically(queue: pl.DataFrame, defect: str) -> No
 def test_scores_in_range_or_null_pass(queue: pl.DataFrame) -> None:
     scored = queue.with_columns(pl.Series("anomaly_score", [0.0, None, 1.0]))
     assert validate_queue(scored).success
+
+
+def test_building_each_configuration_once_changes_no_result(
+    queue: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kontrol builds each GX expectation's configuration once per validation (engine.py).
+
+    The documents are the same as GX's own, which rebuilds it on every read: on a
+    queue that fails several expectations, one of which cannot even be evaluated.
+    """
+    from contextlib import nullcontext
+
+    from great_expectations.expectations.expectation import Expectation
+
+    from kontrol.validation import engine
+
+    broken = BROKEN["missing column"][0](BROKEN["amount zero"][0](BROKEN["unknown rule"][0](queue)))
+    built_once = [validate_queue(q).to_json() for q in (queue, broken)]
+    assert getattr(Expectation.configuration.fget, "kontrol_built_once", False)
+    reads = 0
+    original = Expectation.configuration.fget
+
+    def counted(expectation: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return original(expectation)
+
+    monkeypatch.setattr(Expectation, "configuration", property(counted))
+    monkeypatch.setattr(engine, "_configurations_built_once", nullcontext)
+    as_shipped = [validate_queue(q).to_json() for q in (queue, broken)]
+    assert reads > 1000  # GX's own reads, as shipped: about 75 per expectation
+    for ours, theirs in zip(built_once, as_shipped, strict=True):
+        ours.pop("seconds"), theirs.pop("seconds")
+        assert ours == theirs
+    assert not built_once[1]["success"] and built_once[1]["gx_result"]["results"]
