@@ -21,10 +21,10 @@ never the offending values (which would be cpr numbers), and fast (COMPLETE
 with index lists took a minute for 400k failing rows). :func:`sanitise`
 removes any value list that might still appear, as a second guard.
 
-While a suite validates, each expectation's ``configuration`` is built once
-(:func:`_configurations_built_once`): GX rebuilds it from the pydantic model on
-every read, about 75 times per expectation, which was a third of the
-validation's CPU time on the fixture delivery.
+While a suite validates, each expectation's ``configuration`` and each metric
+id are computed once (:func:`_computed_once`): GX recomputes them tens of
+thousands of times per run, which was most of the validation's CPU time on
+small data.
 """
 
 from __future__ import annotations
@@ -167,56 +167,122 @@ class SuiteRun:
     gx_result: dict[str, Any]
 
 
-#: Each expectation's ``configuration`` by ``id``, while a suite validates in this thread
-#: (with the expectation itself, so that a reused ``id`` cannot hit); ``None`` otherwise.
-_CONFIGURATIONS: contextvars.ContextVar[dict[int, tuple[Any, Any]] | None] = contextvars.ContextVar(
-    "kontrol_gx_configurations", default=None
+class _Memo:
+    """What GX recomputes over and over while one suite validates, computed once."""
+
+    def __init__(self) -> None:
+        #: each expectation's configuration by ``id``, with the expectation itself, so
+        #: that an ``id`` reused by a later object cannot hit
+        self.configurations: dict[int, tuple[Any, Any]] = {}
+        #: ``IDDict.to_id`` results by :func:`_plain_key` of the dict and the arguments
+        self.ids: dict[Any, Any] = {}
+
+
+#: The memo of the suite validating in this thread (context); ``None`` outside one.
+_MEMO: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar(
+    "kontrol_gx_memo", default=None
 )
 
+_PLAIN_SCALARS = (str, int, bool, type(None))
 
-def _build_configuration_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+
+def _plain_key(value: Any) -> Any:
+    """An exact hashable key of a JSON-like value; ``TypeError`` for anything else.
+
+    Types are part of the key (``True`` and ``1`` are equal in Python, not in
+    JSON), and a float is keyed by its ``repr`` (``0.0 == -0.0``, but GX writes
+    them differently; a NaN never equals itself and would never hit).
+    """
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return (kind, value)
+    if kind is float:
+        return (float, repr(value))
+    if kind is list or kind is tuple:
+        return (kind, tuple(_plain_key(item) for item in value))
+    if isinstance(value, dict) and all(type(k) is str for k in value):
+        return (kind, tuple(sorted((k, _plain_key(v)) for k, v in value.items())))
+    raise TypeError(f"not a plain JSON value: {kind.__name__}")
+
+
+def _configuration_built_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def configuration(expectation: Any) -> Any:
-        built = _CONFIGURATIONS.get()
-        if built is None:  # outside kontrol's validation: GX as it is
+        memo = _MEMO.get()
+        if memo is None:  # outside kontrol's validation: GX as it is
             return original(expectation)
-        hit = built.get(id(expectation))
+        hit = memo.configurations.get(id(expectation))
         if hit is None or hit[0] is not expectation:
-            hit = built[id(expectation)] = (expectation, original(expectation))
+            hit = memo.configurations[id(expectation)] = (expectation, original(expectation))
         return hit[1]
 
-    configuration.kontrol_built_once = True  # type: ignore[attr-defined]
+    configuration.kontrol_memo = True  # type: ignore[attr-defined]
     return configuration
 
 
-@contextmanager
-def _configurations_built_once() -> Iterator[None]:
-    """Within the block, ``Expectation.configuration`` is built once per expectation.
+def _id_computed_once(original: Callable[..., Any]) -> Callable[..., Any]:
+    def to_id(self: Any, id_keys: Any = None, id_ignore_keys: Any = None) -> Any:
+        memo = _MEMO.get()
+        if memo is None:
+            return original(self, id_keys, id_ignore_keys)
+        try:
+            key = (
+                type(self),
+                _plain_key(self),
+                None if id_keys is None else _plain_key(sorted(id_keys)),
+                None if id_ignore_keys is None else _plain_key(sorted(id_ignore_keys)),
+            )
+        except TypeError:  # a value kontrol's suites do not use (numpy, pandas, ...): as GX
+            return original(self, id_keys, id_ignore_keys)
+        if key not in memo.ids:
+            memo.ids[key] = original(self, id_keys, id_ignore_keys)
+        return memo.ids[key]
 
-    Why: GX's ``Expectation.configuration`` is a property that builds a new
-    ``ExpectationConfiguration`` from the pydantic model (``.dict()``) on every
-    read, and validating one expectation reads it about 75 times (each domain,
-    success and runtime keyword is looked up through it). On the fixture
-    delivery that was 4.0 of GX's 11.1 CPU-s for two runs. The expectations
-    GX validates are its own fresh objects (``to_domain_obj``), nothing assigns
-    to them while a suite validates (only saving to a store and cloud rendering
-    do, neither of which kontrol uses), and the built value is a function of
-    them, so building it once gives the same result: the published validation
-    documents are byte-identical with and without this (``tests/validation``
-    checks it). Per thread, and only inside kontrol's own validation: GX
-    behaves as shipped everywhere else.
+    to_id.kontrol_memo = True  # type: ignore[attr-defined]
+    return to_id
+
+
+@contextmanager
+def _computed_once() -> Iterator[None]:
+    """Within the block, GX builds each expectation's configuration and each id once.
+
+    Why: two pure functions of GX are recomputed tens of thousands of times
+    while a suite validates, and were most of the validation's CPU time on
+    small data (the fixture delivery, every Airflow task, the test suite):
+
+    - ``Expectation.configuration`` is a property that builds a new
+      ``ExpectationConfiguration`` from the pydantic model (``.dict()``) on
+      every read, and validating one expectation reads it about 75 times
+      (each domain, success and runtime keyword is looked up through it);
+    - ``IDDict.to_id`` turns a metric's keyword dict into an id through
+      ``convert_to_json_serializable`` and an md5, about 46 times per
+      expectation, for a few hundred distinct dicts per run.
+
+    On the fixture delivery, GX took 11.1 CPU-s for two whole runs with
+    neither memo, and 6.8 with the first. The expectations GX validates are its
+    own fresh objects (``to_domain_obj``); nothing assigns to them while a
+    suite validates (only saving to a store and cloud rendering do, neither of
+    which kontrol uses); an id is memoised only for a dict of plain JSON values
+    (:func:`_plain_key`), keyed exactly. So the results are the same:
+    ``tests/validation/test_validation_queue.py`` compares the documents with
+    GX's own, and the fixture's publication is byte-identical. Per thread and
+    context, and only inside kontrol's own validation; GX behaves as shipped
+    everywhere else.
     """
+    from great_expectations.core.id_dict import IDDict
     from great_expectations.expectations.expectation import Expectation
 
     prop = Expectation.__dict__["configuration"]
-    if not getattr(prop.fget, "kontrol_built_once", False):
+    if not getattr(prop.fget, "kontrol_memo", False):
         Expectation.configuration = property(  # type: ignore[method-assign,assignment]
-            _build_configuration_once(prop.fget), doc=prop.__doc__
+            _configuration_built_once(prop.fget), doc=prop.__doc__
         )
-    token = _CONFIGURATIONS.set({})
+    if not getattr(IDDict.__dict__["to_id"], "kontrol_memo", False):
+        IDDict.to_id = _id_computed_once(IDDict.__dict__["to_id"])  # type: ignore[method-assign]
+    token = _MEMO.set(_Memo())
     try:
         yield
     finally:
-        _CONFIGURATIONS.reset(token)
+        _MEMO.reset(token)
 
 
 class GxSession:
@@ -258,7 +324,7 @@ class GxSession:
             batch_parameters={"dataframe": frame},
             result_format=RESULT_FORMAT,
         )
-        with warnings.catch_warnings(), _configurations_built_once():
+        with warnings.catch_warnings(), _computed_once():
             warnings.simplefilter("ignore")
             result = validator.validate_expectation_suite(
                 gx.ExpectationSuite(**suite_doc), expectation_parameters=dict(parameters)

@@ -112,36 +112,56 @@ def test_scores_in_range_or_null_pass(queue: pl.DataFrame) -> None:
     assert validate_queue(scored).success
 
 
-def test_building_each_configuration_once_changes_no_result(
+def test_computing_gx_configurations_and_ids_once_changes_no_result(
     queue: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """kontrol builds each GX expectation's configuration once per validation (engine.py).
+    """kontrol has GX compute each configuration and metric id once per validation (engine.py).
 
-    The documents are the same as GX's own, which rebuilds it on every read: on a
-    queue that fails several expectations, one of which cannot even be evaluated.
+    The documents are the same as GX's own, which recomputes them on every read:
+    on a queue that fails several expectations, one of which cannot even be evaluated.
     """
     from contextlib import nullcontext
 
+    from great_expectations.core.id_dict import IDDict
     from great_expectations.expectations.expectation import Expectation
 
     from kontrol.validation import engine
 
     broken = BROKEN["missing column"][0](BROKEN["amount zero"][0](BROKEN["unknown rule"][0](queue)))
-    built_once = [validate_queue(q).to_json() for q in (queue, broken)]
-    assert getattr(Expectation.configuration.fget, "kontrol_built_once", False)
-    reads = 0
-    original = Expectation.configuration.fget
+    memoised = [validate_queue(q).to_json() for q in (queue, broken)]
+    configuration, to_id = Expectation.__dict__["configuration"].fget, IDDict.__dict__["to_id"]
+    assert getattr(configuration, "kontrol_memo", False) and getattr(to_id, "kontrol_memo", False)
+    calls = {"configuration": 0, "to_id": 0}
 
-    def counted(expectation: Any) -> Any:
-        nonlocal reads
-        reads += 1
-        return original(expectation)
+    def counted(name: str, original: Any) -> Any:
+        def call(*args: Any) -> Any:
+            calls[name] += 1
+            return original(*args)
 
-    monkeypatch.setattr(Expectation, "configuration", property(counted))
-    monkeypatch.setattr(engine, "_configurations_built_once", nullcontext)
+        return call
+
+    monkeypatch.setattr(
+        Expectation, "configuration", property(counted("configuration", configuration))
+    )
+    monkeypatch.setattr(IDDict, "to_id", counted("to_id", to_id))
+    monkeypatch.setattr(engine, "_computed_once", nullcontext)
     as_shipped = [validate_queue(q).to_json() for q in (queue, broken)]
-    assert reads > 1000  # GX's own reads, as shipped: about 75 per expectation
-    for ours, theirs in zip(built_once, as_shipped, strict=True):
+    # GX's own calls, as shipped: about 75 and 46 per expectation
+    assert calls["configuration"] > 1000 and calls["to_id"] > 1000
+    for ours, theirs in zip(memoised, as_shipped, strict=True):
         ours.pop("seconds"), theirs.pop("seconds")
         assert ours == theirs
-    assert not built_once[1]["success"] and built_once[1]["gx_result"]["results"]
+    assert not memoised[1]["success"] and memoised[1]["gx_result"]["results"]
+
+
+def test_plain_keys_tell_apart_what_json_tells_apart() -> None:
+    from kontrol.validation.engine import _plain_key
+
+    distinct = [True, 1, 1.0, "1", 0.0, -0.0, None, [1], (1,), {"a": 1}, {"a": True}]
+    keys = [_plain_key(value) for value in distinct]
+    assert len(set(keys)) == len(distinct)
+    assert _plain_key({"b": [1, "x"], "a": None}) == _plain_key({"a": None, "b": [1, "x"]})
+    with pytest.raises(TypeError):
+        _plain_key(Decimal("1"))
+    with pytest.raises(TypeError):
+        _plain_key({1: "not a JSON key"})
