@@ -32,7 +32,7 @@ from kontrol.errors import KontrolError
 from kontrol.extracts import Extracts
 from kontrol.queue import assemble_queue, run_id_for
 from kontrol.rules import CATALOGUE, CATALOGUE_VERSION, RuleInputs, RuleSpec
-from kontrol.rules.engine import combine_cases, rule_case_plans
+from kontrol.rules.engine import collect_cases
 from kontrol.schema import ALL_EXTRACT_NAMES, EXTRACT_NAMES, OPTIONAL_SPECS, all_extract_specs
 
 log = logging.getLogger(__name__)
@@ -264,10 +264,7 @@ def apply_rules(staging_dir: Path, as_of: date, config: KontrolConfig) -> int:
     inputs = replace(
         inputs, all_lines=io.scan_parquet(net_lines), timeline=io.scan_parquet(timeline)
     )
-    # one rule at a time: in one query all eleven rules' joins ran side by side
-    # (6M persons, high-hit: 7.5 GB, against 1.8 GB for the largest rule alone)
-    per_rule = [plan.collect(engine="streaming").lazy() for plan in rule_case_plans(inputs)]
-    cases = combine_cases(per_rule).collect()
+    cases = collect_cases(inputs)  # one rule at a time
     io.write_parquet(cases, catalogue.path(staging_dir, "rule_cases"))
     log.info("rules found %d cases", cases.height)
     return cases.height

@@ -1,7 +1,7 @@
 """Property: the Polars rules engine agrees with the pure-Python reference.
 
-For small random registers (see ``strategies.py``) the engine
-(:func:`kontrol.rules.evaluate_rules`) and ``reference_rules.reference_cases``
+For small random registers (see ``strategies.py``) the engine, collected as a
+run collects it (:func:`kontrol.rules.engine.collect_cases`), and ``reference_rules.reference_cases``
 must find the same cases, one per ``(rule_id, cpr)``, and agree on each case's
 ``anchor_date``, ``period_start``, ``period_end``, ``amount_at_stake_dkk`` and
 ``benefit_codes``; a failure names the case and the field, e.g. ``R06
@@ -79,9 +79,10 @@ def keyed(cases: list[dict[str, Any]]) -> dict[Key, tuple[Any, ...]]:
 
 
 def engine_cases(extracts: Extracts, as_of: date, config: KontrolConfig) -> dict[Key, Any]:
-    from kontrol.rules import evaluate_rules
+    from kontrol.rules.engine import RuleInputs, collect_cases, shared_inputs_in_memory
 
-    frame = evaluate_rules(extracts, as_of, config).collect()
+    # as a run evaluates them: shared inputs computed once, each rule collected by itself
+    frame = collect_cases(shared_inputs_in_memory(RuleInputs.build(extracts, as_of, config)))
     return keyed(frame.select(CASE_FIELDS).rows(named=True))
 
 
