@@ -1,9 +1,10 @@
 """Property: the Polars rules engine agrees with the pure-Python reference.
 
-For small random registers (see ``strategies.py``) the engine, collected as a
-run collects it (:func:`kontrol.rules.engine.collect_cases`), and ``reference_rules.reference_cases``
-must find the same cases, one per ``(rule_id, cpr)``, and agree on each case's
-``anchor_date``, ``period_start``, ``period_end``, ``amount_at_stake_dkk`` and
+For small random registers (see ``strategies.py``) the engine, collected as
+a run collects it (:func:`kontrol.rules.engine.collect_cases`), and
+``reference_rules.reference_cases`` must find the same cases, one per
+``(rule_id, cpr)``, and agree on each case's ``anchor_date``,
+``period_start``, ``period_end``, ``amount_at_stake_dkk`` and
 ``benefit_codes``; a failure names the case and the field, e.g. ``R06
 0101801001: amount_at_stake_dkk engine 2903.23, reference 2903.22``. Each
 example records which rules fired (``pytest --hypothesis-show-statistics``

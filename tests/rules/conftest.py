@@ -26,7 +26,8 @@ import pytest
 
 from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
-from kontrol.rules import CATALOGUE, evaluate_rules, flag_items
+from kontrol.rules import CATALOGUE, flag_items
+from kontrol.rules.engine import RuleInputs, collect_cases, shared_inputs_in_memory
 from kontrol.schema import (
     INCOME,
     OPTIONAL_SPECS,
@@ -310,11 +311,14 @@ class Delivery:
     def cases(
         self, as_of: DateLike, rule: str | None = None, **config: Any
     ) -> list[dict[str, Any]]:
-        """Cases of a run (streaming engine), as dicts, optionally of one rule only."""
+        """Cases of a run, as dicts, optionally of one rule only.
+
+        Evaluated as a run evaluates them (:func:`kontrol.rules.engine.collect_cases`):
+        the shared inputs once, then each rule by itself on the streaming engine.
+        """
         cfg = KontrolConfig.model_validate(config)
-        frame = evaluate_rules(self.extracts(cfg), as_of_date(as_of), cfg).collect(
-            engine="streaming"
-        )
+        inputs = RuleInputs.build(self.extracts(cfg), as_of_date(as_of), cfg)
+        frame = collect_cases(shared_inputs_in_memory(inputs))
         rows = frame.to_dicts()
         return [r for r in rows if rule is None or r["rule_id"] == rule]
 
