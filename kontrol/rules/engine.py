@@ -15,7 +15,8 @@ are implemented, for every rule alike (docs/contract-readings.md 15, 16):
   :data:`~kontrol.rules.items.MAX_LISTED` item fragments, earliest first,
   with ``items_total`` beside them.
 
-Everything stays lazy; the caller collects (``engine="streaming"`` works).
+Everything stays lazy and the caller collects, except :func:`collect_cases`,
+which collects each rule by itself on the streaming engine, as a run does.
 """
 
 from __future__ import annotations
@@ -248,11 +249,10 @@ def evaluate_rules(
 def evaluate_inputs(
     inputs: RuleInputs, catalogue: Sequence[RuleSpec] | None = None
 ) -> pl.LazyFrame:
-    """Like :func:`evaluate_rules`, over inputs the caller has already built.
+    """Like :func:`evaluate_rules`, over inputs the caller has already built: one lazy query.
 
-    The pipeline materialises the shared inputs (net lines, the timeline) to
-    Parquet once and passes scans of them here, so the seven rules do not
-    each recompute them from the raw extracts.
+    A run does not use this one query: it collects the rules one at a time
+    (:func:`collect_cases`), over shared inputs computed once.
     """
     return combine_cases(rule_case_plans(inputs, catalogue))
 
