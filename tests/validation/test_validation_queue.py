@@ -117,12 +117,15 @@ def test_computing_gx_configurations_and_ids_once_changes_no_result(
 ) -> None:
     """kontrol has GX compute each configuration and metric id once per validation (engine.py).
 
-    The documents are the same as GX's own, which recomputes them on every read:
-    on a queue that fails several expectations, one of which cannot even be evaluated.
+    It also keeps GX from serialising its ephemeral context's configuration to
+    YAML after each asset is added. The documents are the same as GX's own,
+    which recomputes them on every read and serialises on every addition: on a
+    queue that fails several expectations, one of which cannot even be evaluated.
     """
     from contextlib import nullcontext
 
     from great_expectations.core.id_dict import IDDict
+    from great_expectations.data_context import EphemeralDataContext
     from great_expectations.expectations.expectation import Expectation
 
     from kontrol.validation import engine
@@ -131,7 +134,7 @@ def test_computing_gx_configurations_and_ids_once_changes_no_result(
     memoised = [validate_queue(q).to_json() for q in (queue, broken)]
     configuration, to_id = Expectation.__dict__["configuration"].fget, IDDict.__dict__["to_id"]
     assert getattr(configuration, "kontrol_memo", False) and getattr(to_id, "kontrol_memo", False)
-    calls = {"configuration": 0, "to_id": 0}
+    calls = {"configuration": 0, "to_id": 0, "save": 0}
 
     def counted(name: str, original: Any) -> Any:
         def call(*args: Any) -> Any:
@@ -141,13 +144,23 @@ def test_computing_gx_configurations_and_ids_once_changes_no_result(
         return call
 
     monkeypatch.setattr(
+        EphemeralDataContext,
+        "_save_project_config",
+        counted("save", EphemeralDataContext._save_project_config),
+    )
+    assert validate_queue(queue).success
+    assert calls["save"] == 0  # the session's context does not serialise its configuration
+
+    monkeypatch.setattr(
         Expectation, "configuration", property(counted("configuration", configuration))
     )
     monkeypatch.setattr(IDDict, "to_id", counted("to_id", to_id))
     monkeypatch.setattr(engine, "_computed_once", nullcontext)
+    monkeypatch.setattr(engine, "_keep_configuration_unserialised", lambda context: None)
     as_shipped = [validate_queue(q).to_json() for q in (queue, broken)]
     # GX's own calls, as shipped: about 75 and 46 per expectation
     assert calls["configuration"] > 1000 and calls["to_id"] > 1000
+    assert calls["save"] >= 2 * 3  # the data source, the asset and its batch definition
     for ours, theirs in zip(memoised, as_shipped, strict=True):
         ours.pop("seconds"), theirs.pop("seconds")
         assert ours == theirs
