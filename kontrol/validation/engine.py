@@ -303,7 +303,7 @@ def _keep_configuration_unserialised(context: Any) -> None:
 
     if not isinstance(context, EphemeralDataContext):  # pragma: no cover - get_context's mode
         raise TypeError(f"expected an ephemeral GX context, got {type(context).__name__}")
-    context._save_project_config = _configuration_kept_in_memory
+    context._save_project_config = _configuration_kept_in_memory  # type: ignore[method-assign]
 
 
 def _configuration_kept_in_memory() -> None:
