@@ -51,7 +51,7 @@ CHROME_MAX_BYTES = 400_000
 
 DEFAULT_MAX_ACCOUNTS = 1000
 DEFAULT_MAX_COMPACT_ROWS = 50_000
-#: Compact rows per ``<ol class="chunk">``: the browser skips style and layout
+#: Compact rows per ``<div class="chunk"><ol>``: the browser skips style and layout
 #: of a chunk off screen (``content-visibility:auto``), so filtering tens of
 #: thousands of rows only lays out the few chunks in view.
 COMPACT_CHUNK_ROWS = 250

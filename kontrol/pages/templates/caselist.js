@@ -9,14 +9,15 @@
   var table=document.getElementById("cases");
   var bodies=Array.prototype.slice.call(table.querySelectorAll("tbody.case"));
   var compact=document.getElementById("compact");
-  var chunks=compact?Array.prototype.slice.call(compact.querySelectorAll("ol.chunk")):[];
+  var chunks=compact?Array.prototype.slice.call(compact.querySelectorAll("div.chunk")):[];
   var ruleSel=document.getElementById("f-rule"), statusSel=document.getElementById("f-status");
   var minIn=document.getElementById("f-min"), maxIn=document.getElementById("f-max");
   var workBox=document.getElementById("f-work"), severalBox=document.getElementById("f-several");
   var count=document.getElementById("count");
   var items=bodies.slice(), chunkOf=bodies.map(function(){return -1;});
-  chunks.forEach(function(c,k){
-    for(var j=0;j<c.children.length;j++){items.push(c.children[j]); chunkOf.push(k);}
+  chunks.forEach(function(c,k){ // <div class="chunk"><ol> rows </ol></div>
+    var rows=c.firstElementChild.children;
+    for(var j=0;j<rows.length;j++){items.push(rows[j]); chunkOf.push(k);}
   });
   var listed=items.length;
   var rules=new Array(listed), statuses=new Array(listed), amounts=new Float64Array(listed);
@@ -28,7 +29,7 @@
     shown[i]=items[i].hidden?0:1;
   }
   var inChunk=chunks.map(function(){return -1;}); // rows shown per chunk (-1: not set yet)
-  var ROW_EM=1.8; // the height of a compact row (CSS: ol.chunk li{height:1.8em})
+  var ROW_EM=1.8; // the height of a compact row (CSS: div.chunk li{height:1.8em})
   function kr(s){ // Danish or plain number -> øre (integer), or null
     s=(s||"").replace(/kr\.?/i,"").replace(/\s/g,"");
     if(!s) return null;
@@ -41,6 +42,19 @@
     var neg=ore<0; ore=Math.abs(ore);
     var frac=String(ore%100); if(frac.length<2) frac="0"+frac;
     return (neg?"-":"")+thousands(Math.floor(ore/100))+","+frac+" kr.";
+  }
+  // content-visibility:auto implies contain-intrinsic-size:auto (CSS Contain 2): a chunk
+  // that was once on screen keeps the size it had then (its "last remembered size")
+  // while it is off screen, whatever size is set later. After a filter a chunk's rows
+  // change, so its <div> is replaced by a fresh one, which remembers nothing, around the
+  // same <ol> (one node moved, not its rows): otherwise a chunk seen under a filter keeps
+  // that size after a reset, and the scrollbar is wrong until the caseworker scrolls there.
+  function renew(k){
+    var old=chunks[k], fresh=old.cloneNode(false);
+    fresh.appendChild(old.firstElementChild);
+    old.parentNode.replaceChild(fresh, old);
+    chunks[k]=fresh;
+    return fresh;
   }
   function apply(){
     var rule=ruleSel.value, status=statusSel.value, lo=kr(minIn.value), hi=kr(maxIn.value);
@@ -58,10 +72,11 @@
     }
     for(var k=0;k<chunks.length;k++){
       if(per[k]===inChunk[k]) continue;
+      var c=inChunk[k]<0?chunks[k]:renew(k);
       inChunk[k]=per[k];
-      chunks[k].hidden=per[k]===0;
+      c.hidden=per[k]===0;
       // the size of a chunk off screen, so the scrollbar is right without laying it out
-      chunks[k].style.containIntrinsicSize="0 "+(per[k]*ROW_EM)+"em";
+      c.style.containIntrinsicSize="0 "+(per[k]*ROW_EM)+"em";
     }
     count.textContent="Viser "+thousands(n)+" af "+thousands(listed)+" sager \u2013 i alt "+fmt(total)+" på spil";
   }
