@@ -218,10 +218,12 @@ def test_compact_rows_in_chunks_filter_and_keep_their_place_in_a_browser(
     assert page.locator("#compact div.chunk:visible").count() == chunks.count()
     # every chunk off screen has the size of its rows (a compact row is 1.8em), also those
     # seen under the filter: no jump in the scrollbar, with or without a frame drawn between
-    row = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#compact li')).height)")
+    row = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('#compact li')).height)"
+    )
     sizes = page.evaluate(
-        "Array.from(document.querySelectorAll('#compact div.chunk'))"
-        ".map(c => [c.firstElementChild.children.length, Math.round(c.getBoundingClientRect().height)])"
+        "Array.from(document.querySelectorAll('#compact div.chunk')).map(c =>"
+        " [c.firstElementChild.children.length, Math.round(c.getBoundingClientRect().height)])"
     )
     assert all(abs(height - n * row) <= 1 + n / 50 for n, height in sizes), (row, sizes)
     assert abs(page.evaluate("document.documentElement.scrollHeight") - height) < 25
