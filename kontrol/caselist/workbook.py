@@ -165,6 +165,9 @@ class _Book:
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.score = wb.add_format({"num_format": "0.00", "valign": "top"})
         self._serials: dict[date, str] = {}
+        #: Each format's index as text, by format (None: ``text``), once it has one.
+        self._xfs: dict[Any, str] = {}
+        self._day_text: str | None = None
 
     def put(self, ws: Any, r: int, c: int, value: Any, fmt: Any) -> None:
         fmt = fmt or self.text
@@ -191,6 +194,14 @@ class _Book:
         ``_write_single_row`` would (cell types, formats, escapes, the 32,767-unit
         string limit), and keeps its dimension and row bookkeeping up to date; a
         test compares the workbook's bytes with the cell-by-cell path.
+
+        The types a case row holds (``str``, ``int``, ``float``, ``Decimal``,
+        ``date``, None) take a path chosen by exact type, with each format's
+        index kept as text; anything else (a ``datetime``, a ``bool``, a ``str``
+        subclass) goes through :meth:`_cell`, the general path. On the 34,173
+        cases of a 1M-person high-hit queue (2.0 million cells, three quarters
+        of them on ``Linjer``) the workbook's rows took 4.4-5.9 CPU seconds
+        before, 2.3-2.5 after (accounts and zip excluded).
         """
         if ws.table:  # the headings (or any row written through xlsxwriter): out first
             ws._write_single_row(r)
@@ -198,28 +209,57 @@ class _Book:
         ws._check_dimensions(r, len(cells) - 1)
         ws.previous_row = r
         row = r + 1
+        at = f'{row}" s="'  # a cell is _CELL_OPEN[c] + at + its format's index + the rest
+        xfs = self._xfs
         parts = [f'<row r="{row}">']
         append = parts.append
         for c, (value, fmt) in enumerate(cells):
-            ref = f"{_COLUMN_NAMES[c]}{row}"
-            if isinstance(value, date):  # always the date format, as put() writes it
-                append(f'<c r="{ref}" s="{self._day_xf}"><v>{self._serial(value)}</v></c>')
-                continue
-            # a format gets its index when first written, as in xlsxwriter (same order)
-            xf = (fmt or self.text)._get_xf_index()
-            if value is None:
-                append(f'<c r="{ref}" s="{xf}"/>')
-            elif isinstance(value, bool):
-                append(f'<c r="{ref}" s="{xf}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float | Decimal):
-                number = float(value) if isinstance(value, Decimal) else value
-                if isnan(number) or isinf(number):
+            kind = type(value)
+            if kind is str:
+                xf = xfs.get(fmt) or self._xf(fmt)
+                append(_CELL_OPEN[c] + at + xf + _inline_body(value))
+            elif value is None:
+                xf = xfs.get(fmt) or self._xf(fmt)
+                append(_CELL_OPEN[c] + at + xf + '"/>')
+            elif kind is int or kind is Decimal or kind is float:
+                xf = xfs.get(fmt) or self._xf(fmt)
+                number = value if kind is int else float(value)
+                if kind is not int and (isnan(number) or isinf(number)):
                     raise TypeError("NAN/INF not supported in write_number()")
-                append(f'<c r="{ref}" s="{xf}"><v>{number:.16G}</v></c>')
+                append(f'{_CELL_OPEN[c]}{at}{xf}"><v>{number:.16G}</v></c>')
+            elif kind is date:  # always the date format, as put() writes it
+                day = self._day_text or self._day_xf_text()
+                append(f'{_CELL_OPEN[c]}{at}{day}"><v>{self._serial(value)}</v></c>')
             else:
-                append(_inline_string(ref, xf, str(value)))
+                append(self._cell(f"{_COLUMN_NAMES[c]}{row}", value, fmt))
         append("</row>")
         ws.fh.write("".join(parts))
+
+    def _cell(self, ref: str, value: Any, fmt: Any) -> str:
+        """One cell's XML, any value :meth:`put` takes (the general path of :meth:`write_row`)."""
+        if isinstance(value, date):  # always the date format, as put() writes it
+            return f'<c r="{ref}" s="{self._day_xf}"><v>{self._serial(value)}</v></c>'
+        # a format gets its index when first written, as in xlsxwriter (same order)
+        xf = (fmt or self.text)._get_xf_index()
+        if value is None:
+            return f'<c r="{ref}" s="{xf}"/>'
+        if isinstance(value, bool):
+            return f'<c r="{ref}" s="{xf}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, int | float | Decimal):
+            number = float(value) if isinstance(value, Decimal) else value
+            if isnan(number) or isinf(number):
+                raise TypeError("NAN/INF not supported in write_number()")
+            return f'<c r="{ref}" s="{xf}"><v>{number:.16G}</v></c>'
+        return _inline_string(ref, xf, str(value))
+
+    def _xf(self, fmt: Any) -> str:
+        """A format's index as text, assigned when first written (as in xlsxwriter), then kept."""
+        text = self._xfs[fmt] = str((fmt or self.text)._get_xf_index())
+        return text
+
+    def _day_xf_text(self) -> str:
+        self._day_text = str(self._day_xf)
+        return self._day_text
 
     @property
     def _day_xf(self) -> int:
@@ -238,6 +278,8 @@ class _Book:
 
 #: Column letters of the sheets' columns (at most 26 here).
 _COLUMN_NAMES = tuple(chr(ord("A") + c) for c in range(26))
+#: The start of a cell's element in each column, up to its row number.
+_CELL_OPEN = tuple(f'<c r="{name}' for name in _COLUMN_NAMES)
 #: Excel's string limit in UTF-16 units (xlsxwriter truncates to it).
 _XLS_STRMAX = 32767
 #: What needs xlsxwriter's control-character escape (``_xHHHH_``), or its escape of such a text.
@@ -248,6 +290,19 @@ _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 
 def _inline_string(ref: str, xf: int, text: str) -> str:
     """A string cell as xlsxwriter writes it in ``constant_memory`` mode (an inline string)."""
+    return f'<c r="{ref}" s="{xf}{_inline_body(text)}'
+
+
+def _inline_body(text: str) -> str:
+    """A string cell's XML after its format's index: ``" t="inlineStr"><is>...</is></c>``.
+
+    Whether the text needs xlsxwriter's escapes is asked of ``str.isprintable``
+    and ``in`` first: every character the escape is for (C0 controls but tab and
+    newline, U+FFFE, U+FFFF) is unprintable, and ``_xHHHH_`` holds ``_x``. That
+    costs about 0.5 us for a 120-character Danish summary, the regular
+    expression 3.6 us, and nearly every text passes; the rest is then searched
+    as before.
+    """
     if len(text) > _XLS_STRMAX // 2 and len(text.encode("utf-16-le", "surrogatepass")) // 2 > (
         _XLS_STRMAX
     ):
@@ -257,18 +312,18 @@ def _inline_string(ref: str, xf: int, text: str) -> str:
             if units > _XLS_STRMAX:
                 text = text[:index]
                 break
-    if _NEEDS_ESCAPE.search(text):
+    if (not text.isprintable() or "_x" in text) and _NEEDS_ESCAPE.search(text):
         text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
     if text.startswith("<r>") and text.endswith("</r>"):  # xlsxwriter's rich-string shortcut
-        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is>{text}</is></c>'
+        return f'" t="inlineStr"><is>{text}</is></c>'
     # xlsxwriter's ``^\s`` / ``\s$`` tests: the same (str.isspace is what ``\s`` matches, and
     # ``$`` before a final newline still means the last character is whitespace)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _accounts(queue: pl.DataFrame) -> Iterator[dict[str, Any]]:

@@ -172,6 +172,10 @@ def _rows_workbook(rows: list[list[object]], *, fast: bool) -> bytes:
     return buf.getvalue()
 
 
+class _Text(str):
+    """A ``str`` subclass: written by ``write_row``'s general path, not its exact-type one."""
+
+
 def test_rows_written_whole_are_the_bytes_xlsxwriter_writes_cell_by_cell() -> None:
     """The workbook's fast row path (``_Book.write_row``) writes exactly xlsxwriter's XML."""
     from datetime import date
@@ -186,6 +190,10 @@ def test_rows_written_whole_are_the_bytes_xlsxwriter_writes_cell_by_cell() -> No
         "<r>ligner rig tekst</r>",
         "tegn & < > \" ' æøå",
         "\ufffe og \uffff",
+        "hårdt\u00a0mellemrum og\u2028linjeskift",  # unprintable, yet nothing to escape
+        "_xyz_, _x12_ og x_0041_",  # ``_x`` that is no escape
+        "kontrol\x01tegn og _x0041_ begge",
+        _Text("en underklasse af str"),  # the general path
         "😀" * 20000,  # beyond Excel's 32,767 UTF-16 units: truncated without splitting a pair
         "x" * 40000,
         "",
@@ -199,3 +207,18 @@ def test_rows_written_whole_are_the_bytes_xlsxwriter_writes_cell_by_cell() -> No
     # formats get their indexes in the order first written, dates always in the date format
     first_a_date = [[date(2026, 1, 1), "b", 2, None, 0.5, "c"], *rows]
     assert _rows_workbook(first_a_date, fast=True) == _rows_workbook(first_a_date, fast=False)
+
+
+def test_rows_written_whole_refuse_what_xlsxwriter_refuses() -> None:
+    """NaN and infinity raise on the fast row path as in ``write_number``, whatever their type."""
+    from kontrol.caselist import workbook
+
+    book = workbook._Book(io.BytesIO(), datetime(2026, 11, 30))
+    ws = book.wb.add_worksheet("A")
+    for r, bad in enumerate([float("nan"), float("inf"), Decimal("NaN"), Decimal("-Infinity")]):
+        try:
+            book.write_row(ws, r + 1, [("ok", None), (bad, book.kr)])
+        except TypeError as exc:
+            assert "NAN/INF" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was written")
