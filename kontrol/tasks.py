@@ -568,26 +568,29 @@ def case_list(work_dir: str | Path) -> dict[str, Any]:
     queue = pipeline.read_staged_queue(run.work_dir)
     run_info = {"run_id": _run_id(run), "as_of": run.as_of.strftime("%d.%m.%Y")}
     capacity = run.config.queue.capacity
-    totals = caselist.case_list_totals(queue, capacity)
+    # The workbook first: it parses every case's evidence and counts the totals
+    # from it on the way; the page shows the same totals (parsed once, not twice).
+    totals: list[caselist.CaseListTotals] = []
+    io.write_stream(
+        catalogue.path(run.work_dir, "cases_xlsx"),
+        lambda out: totals.append(
+            caselist.write_xlsx(
+                queue,
+                out,
+                capacity=capacity,
+                detail_cases=run.config.caselist.xlsx_detail_cases,
+            )
+        ),
+    )
     page = caselist.render_html(
         queue,
         run_info,
         capacity=capacity,
         max_accounts=run.config.caselist.max_accounts,
         max_compact_rows=run.config.caselist.max_compact_rows,
-        totals=totals,
+        totals=totals[0],
     )
     io.write_text(page, catalogue.path(run.work_dir, "cases_html"))
-    io.write_stream(
-        catalogue.path(run.work_dir, "cases_xlsx"),
-        lambda out: caselist.write_xlsx(
-            queue,
-            out,
-            capacity=capacity,
-            totals=totals,
-            detail_cases=run.config.caselist.xlsx_detail_cases,
-        ),
-    )
     return {"cases": queue.height}
 
 

@@ -4,7 +4,8 @@ Public API (pure functions of the queue, ``cases.parquet`` as a DataFrame)::
 
     render_html(queue, run_info, *, capacity, max_accounts, ...) -> str
         # static page from templates, inline CSS/JS, no network, under 10 MB
-    write_xlsx(queue, out, *, capacity) -> None   # every case, streamed into ``out``
+    write_xlsx(queue, out, *, capacity) -> CaseListTotals  # every case, streamed into
+        # ``out``; returns the totals it shows, counted in the same pass
     render_xlsx(queue, *, capacity) -> bytes      # the same workbook as bytes
     case_list_totals(queue, capacity) -> CaseListTotals  # money counted once
     case_accounts(queue) -> list[CaseAccount]     # the Danish reading of every case

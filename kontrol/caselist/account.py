@@ -50,6 +50,7 @@ __all__ = [
     "fmt_period",
     "fmt_score",
     "join_da",
+    "parse_evidence",
 ]
 
 #: ``status`` as published by the queue, in Danish; a queue without the
@@ -168,20 +169,39 @@ def _feature_value(kind: str, value: float) -> str:
     return fmt_number(Decimal(str(round(value, 1))), 1)
 
 
-def case_account(row: Mapping[str, Any], *, reasons: bool = True) -> CaseAccount:
-    """One queue row (as from ``DataFrame.iter_rows(named=True)``) made readable.
-
-    ``reasons=False`` leaves the score's reasons out (empty): the workbook has
-    no column for them, and at 205,000 cases their Danish texts cost about 2 s.
+def parse_evidence(row: Mapping[str, Any]) -> CaseEvidence[Any]:
+    """A queue row's ``evidence`` parsed with its rule's type.
 
     Raises ``KeyError`` for a rule not in the catalogue and
     ``pydantic.ValidationError`` for evidence that does not fit the rule's type.
     """
     rule_id = str(row["rule_id"])
-    spec = RULES_BY_ID.get(rule_id)
-    if spec is None:
+    if rule_id not in RULES_BY_ID:
         raise KeyError(f"case {row.get('case_id')}: rule {rule_id} is not in the catalogue")
-    evidence = _EVIDENCE[rule_id].model_validate_json(row["evidence"])
+    return _EVIDENCE[rule_id].model_validate_json(row["evidence"])
+
+
+def case_account(
+    row: Mapping[str, Any],
+    *,
+    reasons: bool = True,
+    evidence: CaseEvidence[Any] | None = None,
+) -> CaseAccount:
+    """One queue row (as from ``DataFrame.iter_rows(named=True)``) made readable.
+
+    ``reasons=False`` leaves the score's reasons out (empty): the workbook has
+    no column for them, and at 205,000 cases their Danish texts cost about 2 s.
+    ``evidence`` is the row's evidence as :func:`parse_evidence` gives it, when
+    the caller has it already (the workbook counts its totals from it too);
+    otherwise it is parsed here.
+
+    Raises ``KeyError`` for a rule not in the catalogue and
+    ``pydantic.ValidationError`` for evidence that does not fit the rule's type.
+    """
+    if evidence is None:
+        evidence = parse_evidence(row)
+    rule_id = str(row["rule_id"])
+    spec = RULES_BY_ID[rule_id]
     benefits = tuple(benefit_da(str(c)) for c in row["benefit_codes"])
     case = CaseFacts(
         benefits=benefits,

@@ -38,8 +38,14 @@ from typing import IO, Any
 import polars as pl
 import xlsxwriter
 
-from kontrol.caselist.account import CaseAccount, case_account
-from kontrol.caselist.totals import CaseListTotals, case_list_totals, cases_per_person
+from kontrol.caselist.account import CaseAccount, case_account, parse_evidence
+from kontrol.caselist.totals import (
+    CaseListTotals,
+    TotalsTally,
+    case_list_totals,
+    cases_per_person,
+    evidence_lines,
+)
 
 KR_FORMAT = '#,##0.00 "kr."'
 DATE_FORMAT = "dd.mm.yyyy"
@@ -326,9 +332,13 @@ def _inline_body(text: str) -> str:
     return f'" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+def _in_priority_order(queue: pl.DataFrame) -> bool:
+    return not queue.height or queue["priority"].is_sorted()
+
+
 def _accounts(queue: pl.DataFrame) -> Iterator[dict[str, Any]]:
     """Rows in priority order, one at a time (the queue is normally sorted already)."""
-    if queue.height and not queue["priority"].is_sorted():
+    if not _in_priority_order(queue):
         queue = queue.sort("priority")
     yield from queue.iter_rows(named=True)
 
@@ -341,15 +351,25 @@ def write_xlsx(
     totals: CaseListTotals | None = None,
     detail_cases: int | None = DEFAULT_DETAIL_CASES,
     max_rows: int = EXCEL_MAX_ROWS,
-) -> None:
+) -> CaseListTotals:
     """Stream the workbook of a queue (``cases.parquet`` as a DataFrame) into ``out``.
 
     ``out`` is a seekable binary writer (a file opened by :mod:`kontrol.io`,
     or a ``BytesIO``). ``detail_cases`` caps the cases on the detail sheets
     (None: every case). ``max_rows`` is Excel's sheet limit; tests lower it.
+
+    Returns the totals shown on ``Overblik``: ``totals`` if given; otherwise
+    counted from the evidence this pass parses for the accounts anyway (see
+    :mod:`kontrol.caselist.totals`), the same as :func:`case_list_totals`, so
+    the page can be rendered with them afterwards without parsing every
+    case's evidence again. (A queue not in priority order, which the workbook
+    reads re-sorted, has them counted by :func:`case_list_totals` first.)
     """
     several = cases_per_person(queue)
-    if totals is None:
+    tally: TotalsTally | None = None
+    if totals is None and _in_priority_order(queue):
+        tally = TotalsTally(queue, capacity, several)
+    elif totals is None:
         totals = case_list_totals(queue, capacity, several=several)
     book = _Book(out, _created(queue))
     text, day, kr, wrap = book.text, book.day, book.kr, book.wrap
@@ -358,7 +378,11 @@ def write_xlsx(
     events = _Sheets(book, "Tidslinje", EVENT_HEADINGS, EVENT_WIDTHS, max_rows)
     detailed = 0
     for row in _accounts(queue):
-        a = case_account(row, reasons=False)  # the workbook shows no score reasons
+        evidence = parse_evidence(row)
+        if tally is not None:
+            tally.add(row["cpr"], *evidence_lines(evidence))
+        # the workbook shows no score reasons
+        a = case_account(row, reasons=False, evidence=evidence)
         cases.append(
             [
                 (a.priority, text),
@@ -397,8 +421,12 @@ def write_xlsx(
             events.append([*_ids(a), (ev.when, day), (ev.until, day), (ev.text, wrap)])
     for kind in (cases, lines, events):
         kind.close()
+    if tally is not None:
+        totals = tally.totals()
+    assert totals is not None
     _overview(book, totals, capacity, (cases, lines, events), detailed)
     book.wb.close()
+    return totals
 
 
 def _overview(
