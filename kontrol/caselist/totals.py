@@ -27,8 +27,9 @@ model is read as the JSON object it was parsed from, by the fields that
 object had) instead of parsing all evidence a second time here. On the
 34,173 cases of a 1M-person high-hit queue (301,242 distinct lines) the JSON
 parse and walk cost 0.9 of the 1.0 CPU-s of :func:`case_list_totals`; the
-walk over the typed objects costs 0.5 (a line's type is looked up once, and
-its fields read directly rather than through ``isinstance`` checks).
+walk over the typed objects costs 0.4 (a line's type is looked up once, its
+fields read directly, and scalars skipped before any ``isinstance`` check);
+on the benchmark's 200,000 cases 1.8-2.0 against 3.7.
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ def _text(value: Any) -> str:
     return text
 
 
+#: Types that hold no line (JSON's scalars, and a typed object's): skipped without the
+#: ``isinstance`` checks against ``Mapping`` and ``BaseModel``, abstract classes whose
+#: checks cost about 0.3 us each, most of the walk over a typed object's fields.
+_LEAVES = frozenset({str, int, float, bool, type(None), Decimal, date})
+
+
 def _lines(node: Any, out: dict[LineKey, Decimal]) -> bool:
     """Collect the net lines under ``node`` into ``out``; False if a list of lines is cut short.
 
@@ -173,6 +180,8 @@ def _lines(node: Any, out: dict[LineKey, Decimal]) -> bool:
                 out[key] = amount
             return True
         for name, value in node.items():
+            if type(value) in _LEAVES:
+                continue
             if isinstance(value, list):
                 found: dict[LineKey, Decimal] = {}
                 ok = _lines(value, found)
@@ -188,14 +197,18 @@ def _lines(node: Any, out: dict[LineKey, Decimal]) -> bool:
     return complete
 
 
+_TOP = ("items", "items_total")
+
+
 def evidence_lines(evidence: str | CaseHead | None) -> tuple[dict[LineKey, Decimal], bool]:
     """The flagged net lines a case's evidence lists, and whether that is all of them.
 
     ``evidence`` is the JSON text, or the evidence already parsed with its
     rule's type (:class:`~kontrol.rules.evidence.CaseEvidence`): the same lines either way.
     """
-    if isinstance(evidence, BaseModel):
-        doc: Any = _fields(evidence)
+    if isinstance(evidence, BaseModel):  # the two fields read below, if its JSON had them
+        given = evidence.model_fields_set
+        doc: Any = {name: getattr(evidence, name) for name in _TOP if name in given}
     elif not evidence:
         return {}, True
     else:

@@ -203,6 +203,9 @@ def test_rows_written_whole_are_the_bytes_xlsxwriter_writes_cell_by_cell() -> No
     values: list[object] = [*awkward, *numbers, *days, True, False, None]
     rows = [values[i : i + 6] for i in range(0, len(values), 6)]
     rows += [[None] * 6, [1, None, "a", None, Decimal("0.00"), date(2026, 2, 28)]]
+    # texts as in the cell above (their XML is reused), after a blank, and in another format
+    rows += [["a", "b", "a", "  c", "<d>", "a"], ["a", "b", "a", "  c", "<d>", "a"]]
+    rows += [["a", "b", None, _Text("  c"), "<d>", "e"], ["a", "b", "a", "  c", "<d>", 7]]
     assert _rows_workbook(rows, fast=True) == _rows_workbook(rows, fast=False)
     # formats get their indexes in the order first written, dates always in the date format
     first_a_date = [[date(2026, 1, 1), "b", 2, None, 0.5, "c"], *rows]
