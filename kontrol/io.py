@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Literal
+from typing import Any, BinaryIO, Final, Literal, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -349,10 +349,16 @@ def write_bytes(data: bytes, destination: Path, *, private: bool = True) -> None
         temporary.write_bytes(data)
 
 
-def write_stream(destination: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Atomically write what ``write`` streams into a seekable binary file (e.g. a workbook)."""
+_Written = TypeVar("_Written")
+
+
+def write_stream(destination: Path, write: Callable[[BinaryIO], _Written]) -> _Written:
+    """Atomically write what ``write`` streams into a seekable binary file (e.g. a workbook).
+
+    Returns what ``write`` returns (the workbook's totals), once the file is in place.
+    """
     with _temporary_beside(destination) as temporary, temporary.open("wb") as out:
-        write(out)
+        return write(out)
 
 
 def write_private_bytes(data: bytes, destination: Path) -> None:

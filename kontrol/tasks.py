@@ -570,16 +570,13 @@ def case_list(work_dir: str | Path) -> dict[str, Any]:
     capacity = run.config.queue.capacity
     # The workbook first: it parses every case's evidence and counts the totals
     # from it on the way; the page shows the same totals (parsed once, not twice).
-    totals: list[caselist.CaseListTotals] = []
-    io.write_stream(
+    totals = io.write_stream(
         catalogue.path(run.work_dir, "cases_xlsx"),
-        lambda out: totals.append(
-            caselist.write_xlsx(
-                queue,
-                out,
-                capacity=capacity,
-                detail_cases=run.config.caselist.xlsx_detail_cases,
-            )
+        lambda out: caselist.write_xlsx(
+            queue,
+            out,
+            capacity=capacity,
+            detail_cases=run.config.caselist.xlsx_detail_cases,
         ),
     )
     page = caselist.render_html(
@@ -588,7 +585,7 @@ def case_list(work_dir: str | Path) -> dict[str, Any]:
         capacity=capacity,
         max_accounts=run.config.caselist.max_accounts,
         max_compact_rows=run.config.caselist.max_compact_rows,
-        totals=totals[0],
+        totals=totals,
     )
     io.write_text(page, catalogue.path(run.work_dir, "cases_html"))
     return {"cases": queue.height}

@@ -117,18 +117,18 @@ def _model_lines(node: BaseModel, out: dict[LineKey, Decimal]) -> bool:
     fields = node.__dict__
     if not line:
         return _lines(fields, out)
-    amount = fields["amount_dkk"]
+    _put_line(fields, out)
+    return True
+
+
+def _put_line(line: Mapping[str, Any], out: dict[LineKey, Decimal]) -> None:
+    """A net line's amount under its key, JSON's or a typed object's fields alike."""
+    amount = line.get("amount_dkk")
     if type(amount) is not Decimal:
         amount = _dec(amount)
     if amount is not None:
-        out[
-            (
-                str(fields["benefit_code"]),
-                _text(fields.get("period_start")),
-                _text(fields.get("period_end")),
-            )
-        ] = amount
-    return True
+        code = line.get("benefit_code")
+        out[(str(code), _text(line.get("period_start")), _text(line.get("period_end")))] = amount
 
 
 #: ``str`` of the dates met so far (a few hundred distinct: periods start on the 1st).
@@ -164,20 +164,10 @@ def _lines(node: Any, out: dict[LineKey, Decimal]) -> bool:
         return _model_lines(node, out)
     if isinstance(node, list):
         for value in node:
-            if type(value) in _KINDS:
-                complete = _model_lines(value, out) and complete
-            else:
-                complete = _lines(value, out) and complete
+            complete = _lines(value, out) and complete
     elif isinstance(node, dict | Mapping):
         if _is_line(node):
-            amount = _dec(node.get("amount_dkk"))
-            if amount is not None:
-                key = (
-                    str(node.get("benefit_code")),
-                    str(node.get("period_start") or ""),
-                    str(node.get("period_end") or ""),
-                )
-                out[key] = amount
+            _put_line(node, out)
             return True
         for name, value in node.items():
             if type(value) in _LEAVES:

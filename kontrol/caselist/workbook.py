@@ -173,7 +173,6 @@ class _Book:
         self._serials: dict[date, str] = {}
         #: Each format's index as text, by format (None: ``text``), once it has one.
         self._xfs: dict[Any, str] = {}
-        self._day_text: str | None = None
         #: Per column, the last text written there and its XML: the text of the cell
         #: above, more often than not on Linjer and Tidslinje (a case's ids on each of
         #: its lines), and in Sager's status, rule and legal-basis columns.
@@ -243,7 +242,7 @@ class _Book:
                     raise TypeError("NAN/INF not supported in write_number()")
                 append(f'{_CELL_OPEN[c]}{at}{xf}"><v>{number:.16G}</v></c>')
             elif kind is date:  # always the date format, as put() writes it
-                day = self._day_text or self._day_xf_text()
+                day = xfs.get(self.day) or self._xf(self.day)
                 append(f'{_CELL_OPEN[c]}{at}{day}"><v>{self._serial(value)}</v></c>')
             else:
                 append(self._cell(f"{_COLUMN_NAMES[c]}{row}", value, fmt))
@@ -271,10 +270,6 @@ class _Book:
         """A format's index as text, assigned when first written (as in xlsxwriter), then kept."""
         text = self._xfs[fmt] = str((fmt or self.text)._get_xf_index())
         return text
-
-    def _day_xf_text(self) -> str:
-        self._day_text = str(self._day_xf)
-        return self._day_text
 
     @property
     def _day_xf(self) -> int:
