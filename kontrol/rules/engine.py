@@ -15,8 +15,9 @@ are implemented, for every rule alike (docs/contract-readings.md 15, 16):
   :data:`~kontrol.rules.items.MAX_LISTED` item fragments, earliest first,
   with ``items_total`` beside them.
 
-Everything stays lazy and the caller collects, except :func:`collect_cases`,
-which collects each rule by itself on the streaming engine, as a run does.
+Everything stays lazy and the caller collects, except :func:`collect_cases`
+and :func:`collect_rules`, which collect each rule by itself on the streaming
+engine, as a run does.
 """
 
 from __future__ import annotations
@@ -292,6 +293,22 @@ def collect_cases(inputs: RuleInputs, catalogue: Sequence[RuleSpec] | None = Non
         plan.collect(engine="streaming").lazy() for plan in rule_case_plans(inputs, catalogue)
     ]
     return combine_cases(per_rule).collect()
+
+
+def collect_rules(
+    extracts: Extracts,
+    as_of: date,
+    config: KontrolConfig,
+    catalogue: Sequence[RuleSpec] | None = None,
+) -> pl.DataFrame:
+    """:func:`evaluate_rules`, collected as a run collects it, for data that fits in memory.
+
+    The shared inputs once (:func:`shared_inputs_in_memory`), then each rule by
+    itself on the streaming engine (:func:`collect_cases`): what the rule edge
+    tests and the property tests check, so that they check the run's path.
+    """
+    inputs = shared_inputs_in_memory(RuleInputs.build(extracts, as_of, config))
+    return collect_cases(inputs, catalogue)
 
 
 def shared_inputs_in_memory(inputs: RuleInputs) -> RuleInputs:

@@ -22,7 +22,7 @@ from strategies_partner import PartnerScenario, partner_scenarios
 
 from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
-from kontrol.rules.engine import RuleInputs, collect_cases, shared_inputs_in_memory
+from kontrol.rules.engine import collect_rules
 from kontrol.schema import OPTIONAL_SPECS, extract_specs
 
 EXAMPLES = int(os.environ.get("KONTROL_PROPERTY_EXAMPLES", "150"))
@@ -59,9 +59,7 @@ def check(scenario: PartnerScenario) -> set[str]:
         case_tuple(case)
         for case in reference_cases(**scenario.rows(), as_of=scenario.as_of, config=config)
     }
-    # as a run evaluates them: shared inputs computed once, each rule collected by itself
-    inputs = RuleInputs.build(to_extracts(scenario, config), scenario.as_of, config)
-    frame = collect_cases(shared_inputs_in_memory(inputs))
+    frame = collect_rules(to_extracts(scenario, config), scenario.as_of, config)  # as a run does
     actual = {case_tuple(row) for row in frame.select(CASE_FIELDS).rows(named=True)}
     if actual != expected:
         only_engine = sorted(actual - expected, key=str)

@@ -80,10 +80,9 @@ def keyed(cases: list[dict[str, Any]]) -> dict[Key, tuple[Any, ...]]:
 
 
 def engine_cases(extracts: Extracts, as_of: date, config: KontrolConfig) -> dict[Key, Any]:
-    from kontrol.rules.engine import RuleInputs, collect_cases, shared_inputs_in_memory
+    from kontrol.rules.engine import collect_rules
 
-    # as a run evaluates them: shared inputs computed once, each rule collected by itself
-    frame = collect_cases(shared_inputs_in_memory(RuleInputs.build(extracts, as_of, config)))
+    frame = collect_rules(extracts, as_of, config)  # as a run collects them
     return keyed(frame.select(CASE_FIELDS).rows(named=True))
 
 

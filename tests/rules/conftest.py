@@ -27,7 +27,7 @@ import pytest
 from kontrol.config import KontrolConfig
 from kontrol.extracts import Extracts
 from kontrol.rules import CATALOGUE, flag_items
-from kontrol.rules.engine import RuleInputs, collect_cases, shared_inputs_in_memory
+from kontrol.rules.engine import collect_rules
 from kontrol.schema import (
     INCOME,
     OPTIONAL_SPECS,
@@ -317,8 +317,7 @@ class Delivery:
         the shared inputs once, then each rule by itself on the streaming engine.
         """
         cfg = KontrolConfig.model_validate(config)
-        inputs = RuleInputs.build(self.extracts(cfg), as_of_date(as_of), cfg)
-        frame = collect_cases(shared_inputs_in_memory(inputs))
+        frame = collect_rules(self.extracts(cfg), as_of_date(as_of), cfg)
         rows = frame.to_dicts()
         return [r for r in rows if rule is None or r["rule_id"] == rule]
 
