@@ -12,7 +12,8 @@ schedules ``kontrol_case_export``.
   Variable ``kontrol_deliveries_root`` / ``YYYY-MM`` of as_of), ``out_dir``
   (default: Variable ``kontrol_out_root``), ``as_of`` (default: the last day
   of the data interval's month), ``window_months`` (default: configuration,
-  12), ``config_file``, ``demo_key`` (synthetic data only), ``require_marker``.
+  12), ``config_file``, ``demo_key`` (synthetic data only), ``require_marker``,
+  ``settle_seconds`` (without a marker: how long the files must stay unchanged).
 * **Layout**: the month publishes to ``out_dir/<as_of>/`` (cases.parquet,
   manifest.json, rejects/, validation/, fairness/; ``failed-run/`` after a
   failed gate) and works in ``out_dir/.work/<as_of>/`` (same filesystem, so
@@ -137,6 +138,14 @@ PARAMS = {
         type="boolean",
         description="Wait for the delivery's _SUCCESS marker instead of stable, readable files.",
     ),
+    "settle_seconds": Param(
+        2,
+        type="number",
+        minimum=0,
+        maximum=3600,
+        description="Without a _SUCCESS marker: seconds over which no file of the delivery may "
+        "change size or modification time (longer for a slow network share).",
+    ),
 }
 
 
@@ -194,6 +203,7 @@ def _resolved_params() -> dict[str, Any]:
         "config_file": params["config_file"],
         "demo_key": bool(params["demo_key"]),
         "require_marker": bool(params["require_marker"]),
+        "settle_seconds": float(params["settle_seconds"]),
     }
 
 
@@ -253,7 +263,11 @@ def kontrol_monthly() -> None:
         from kontrol import tasks
 
         run = _resolved_params()
-        status = tasks.delivery_status(run["extracts_dir"], require_marker=run["require_marker"])
+        status = tasks.delivery_status(
+            run["extracts_dir"],
+            require_marker=run["require_marker"],
+            settle_seconds=run["settle_seconds"],
+        )
         log.info("delivery %s: %s", run["extracts_dir"], status.reason)
         if not status.complete:  # after SENSOR_TIMEOUT: fail, naming every missing file
             sensor_timed_out(

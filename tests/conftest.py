@@ -2,7 +2,8 @@
 
 The committed synthetic delivery (``fixtures/delivery``) is run by ``kontrol
 run`` exactly once per test session for the plain October run
-(:func:`fixture_run`), and once for September then October on one case
+(:func:`fixture_run`, in a fresh interpreter, its log kept as
+:func:`fixture_run_log`), and once for September then October on one case
 register (:func:`fixture_months`). Every test that only *reads* such a
 publication uses these, instead of running the pipeline again (issue 10,
 item 8: they were about 25 separate runs).
@@ -25,6 +26,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -111,11 +113,19 @@ def _digest(root: Path) -> str:
 
 
 def _build_fixture_run(root: Path) -> None:
-    previous = os.umask(0o022)  # the usual umask: cpr files must be 0600 regardless
-    try:
-        run_fixture(root / "out", AS_OF)
-    finally:
-        os.umask(previous)
+    """``kontrol run`` as a user starts it: a fresh interpreter, INFO log on stderr.
+
+    A fresh interpreter, because the log is checked too (``tests/test_progress.py``:
+    one line per step, no GX chatter, no cpr), and GX's chatter comes while GX is
+    *imported*, which a test process may already have done. The log is kept beside
+    the publication, as ``run.log``, so the log tests need no run of their own.
+    """
+    command = [sys.executable, "-m", "kontrol", "run", "--extracts", str(FIXTURE)]
+    command += ["--out", str(root / "out"), "--as-of", AS_OF, "--demo-key"]
+    # the usual umask: files holding cpr values must be 0600 regardless
+    done = subprocess.run(command, capture_output=True, text=True, umask=0o022, check=False)
+    assert done.returncode == 0, done.stderr
+    (root / "run.log").write_text(done.stderr, encoding="utf-8")  # the CLI logs to stderr
 
 
 def _build_fixture_months(root: Path) -> None:
@@ -136,6 +146,12 @@ SHARED: dict[str, Callable[[Path], None]] = {
 def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``OUT`` of ``kontrol run`` on the fixture delivery for 2026-10-31, no register. Read only."""
     return once_per_session(tmp_path_factory, "fixture-run") / "out"
+
+
+@pytest.fixture(scope="session")
+def fixture_run_log(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The INFO log (stderr) of the run behind :func:`fixture_run`."""
+    return (once_per_session(tmp_path_factory, "fixture-run") / "run.log").read_text("utf-8")
 
 
 @pytest.fixture(scope="session")

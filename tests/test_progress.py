@@ -1,16 +1,15 @@
 """The run's log (issue 12, item 3): kontrol's progress per step, no third-party chatter, no cpr.
 
-The run goes in a fresh interpreter (``python -m kontrol``), because GX's
-chatter comes while GX is *imported*: in this test process another test may
-already have imported it, and a quiet log here would prove nothing.
+The log is the session's fixture run's (``tests/conftest.py``), which runs in a
+fresh interpreter (``python -m kontrol``), because GX's chatter comes while GX
+is *imported*: in this test process another test may already have imported it,
+and a quiet log here would prove nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -21,42 +20,34 @@ from kontrol import catalogue, progress, steps
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "delivery"
 
 
-@pytest.fixture(scope="module")
-def run_log(tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("progress") / "out"
-    command = [sys.executable, "-m", "kontrol", "run", "--extracts", str(FIXTURE)]
-    command += ["--out", str(out), "--as-of", "2026-10-31", "--demo-key"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stderr  # the CLI logs at INFO to stderr
-
-
-def test_each_step_logs_one_line_with_its_seconds(run_log: str) -> None:
+def test_each_step_logs_one_line_with_its_seconds(fixture_run_log: str) -> None:
     extracts = [name for name in catalogue.ALL_EXTRACTS if (FIXTURE / f"{name}.parquet").is_file()]
     assert len(extracts) == 9
     for step in steps.STEPS:
         for extract in extracts if step.per_extract else [None]:
             where = f"step {step.name}" + (f" [{extract}]" if extract else "")
-            lines = re.findall(rf"kontrol\.progress: {re.escape(where)}: \d+\.\d s.*", run_log)
+            lines = re.findall(
+                rf"kontrol\.progress: {re.escape(where)}: \d+\.\d s.*", fixture_run_log
+            )
             assert len(lines) == 1, f"{where}: {lines}"
     payments = pl.read_parquet(FIXTURE / "payments.parquet").height
     assert re.search(
-        rf"step load_extract \[payments\]: \d+\.\d s; rows_delivered={payments} ", run_log
+        rf"step load_extract \[payments\]: \d+\.\d s; rows_delivered={payments} ", fixture_run_log
     )
-    assert re.search(r"step apply_rules: \d+\.\d s; rule_cases=\d+", run_log)
+    assert re.search(r"step apply_rules: \d+\.\d s; rule_cases=\d+", fixture_run_log)
 
 
-def test_no_great_expectations_chatter(run_log: str) -> None:
-    assert "_docs_decorators" not in run_log
-    assert "Skipping registering function" not in run_log
-    assert not re.search(r"INFO great_expectations", run_log)
-    assert "kontrol.validation: validated suite persons" in run_log  # GX did run
+def test_no_great_expectations_chatter(fixture_run_log: str) -> None:
+    assert "_docs_decorators" not in fixture_run_log
+    assert "Skipping registering function" not in fixture_run_log
+    assert not re.search(r"INFO great_expectations", fixture_run_log)
+    assert "kontrol.validation: validated suite persons" in fixture_run_log  # GX did run
 
 
-def test_no_cpr_in_the_log(run_log: str) -> None:
+def test_no_cpr_in_the_log(fixture_run_log: str) -> None:
     persons = pl.read_parquet(FIXTURE / "persons.parquet")["cpr"].to_list()
     assert persons
-    assert not [cpr for cpr in persons if cpr in run_log]
+    assert not [cpr for cpr in persons if cpr in fixture_run_log]
 
 
 def test_step_line_shows_counts_only() -> None:

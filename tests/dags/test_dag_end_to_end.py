@@ -50,6 +50,9 @@ def test_dags_test_publishes_the_same_queue_as_the_cli(tmp_path: Path, fixture_r
         "out_dir": str(dag_out),
         "as_of": AS_OF,
         "demo_key": True,
+        # the fixture is committed, never being written: the settle's wait (2 s by default,
+        # which the real-scheduler tests keep) proves nothing here
+        "settle_seconds": 0,
     }
     done = airflow(home, "dags", "test", "kontrol_monthly", "-c", json.dumps(conf))
     log = done.stdout + done.stderr

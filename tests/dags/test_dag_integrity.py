@@ -84,6 +84,7 @@ def test_params_are_validated_by_their_schema(dagbag: Any) -> None:
         "config_file",
         "demo_key",
         "require_marker",
+        "settle_seconds",
     }
     as_of = params.get_param("as_of")
     assert as_of.schema["format"] == "date"
@@ -98,6 +99,9 @@ def test_params_are_validated_by_their_schema(dagbag: Any) -> None:
     with pytest.raises(ParamValidationError):
         params.get_param("demo_key").resolve("yes")
     assert params["demo_key"] is False
+    assert params["settle_seconds"] == 2
+    with pytest.raises(ParamValidationError):
+        params.get_param("settle_seconds").resolve(-1)
 
 
 def test_tasks_and_dependencies_equal_the_step_table(dagbag: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,26 @@ def test_delivery_status(tmp_path: Path) -> None:
     # the delivering system's marker is authoritative
     (delivery / tasks.DELIVERY_MARKER).touch()
     assert tasks.delivery_status(delivery, require_marker=True, settle_seconds=0).complete
+
+
+def test_a_file_that_changes_while_settling_is_not_complete(tmp_path: Path) -> None:
+    """Size and modification time must hold still for ``settle_seconds`` (a writer may pause)."""
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    for path in FIXTURE.glob("*.parquet"):
+        if not path.name.startswith("ground_truth"):
+            shutil.copy(path, delivery / path.name)
+    payments = delivery / "payments.parquet"
+    stamp = payments.stat().st_mtime_ns
+    touch = threading.Timer(0.2, os.utime, (payments,), {"ns": (stamp, stamp + 10**9)})
+    touch.start()
+    try:
+        status = tasks.delivery_status(delivery, settle_seconds=1.0)
+    finally:
+        touch.join()
+    assert not status.complete
+    assert status.reason == "still being written: payments.parquet"
+    assert tasks.delivery_status(delivery, settle_seconds=0.1).complete  # now it holds still
 
 
 def test_validation_outcome_round_trips_through_json() -> None:
