@@ -47,11 +47,21 @@ in 8, R01 in 14).
 Rows are valid per kontrol.schema (no row defects; unique keys persons.cpr,
 (residence_events.cpr, event_date) and payments.payment_id) because the
 property under test is the rules' semantics, not the loader's.
+
+The strategies are built once, not inside each draw (see :func:`either`):
+Hypothesis validates every new strategy object and works out its properties
+the first time it is drawn from, and building ``st.sampled_from([...])`` and
+``a | b`` anew for each of some 1,000 draws per example was about a third of
+the property tests' time. The strategies and the order of their branches are
+those the draws built before, so the examples are the same, draw for draw.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -138,6 +148,98 @@ STORY_CODES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def _either(*parts: tuple[Any, ...] | st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    # a fresh st.sampled_from per pool: a one_of drops a branch that is the very
+    # object of an earlier one, so either(p, p) must not share one (as before)
+    branches = [p if isinstance(p, st.SearchStrategy) else st.sampled_from(p) for p in parts]
+    return functools.reduce(operator.or_, branches)
+
+
+def either(*parts: Iterable[Any] | st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(a) | st.sampled_from(b) | s | ...``, built once and kept.
+
+    Each part is a pool of values to sample from or a strategy (used as it is,
+    so pass one that is itself kept, such as a module constant). The strategy is
+    kept per parts (up to 4,096 of them): the pools are keys, so they must hold
+    values that are equal only when they are the same, as dates, ints and strs
+    are (not ``True`` beside ``1``, nor ``Decimal("1.0")`` beside
+    ``Decimal("1")``); constant pools are module constants instead.
+    """
+    return _either(*(p if isinstance(p, st.SearchStrategy) else tuple(p) for p in parts))
+
+
+def sampled(pool: Iterable[Any]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(pool)``, built once per pool (see :func:`either`)."""
+    return either(pool)
+
+
+@functools.lru_cache(maxsize=4096)
+def unique_lists(
+    elements: st.SearchStrategy[Any], min_size: int = 0, max_size: int | None = None
+) -> st.SearchStrategy[list[Any]]:
+    """``st.lists(elements, ..., unique=True)``, built once per kept ``elements``."""
+    return st.lists(elements, min_size=min_size, max_size=max_size, unique=True)
+
+
+@functools.cache
+def person_index(n: int) -> st.SearchStrategy[int]:
+    """One of n persons, by index."""
+    return st.integers(0, n - 1)
+
+
+@functools.cache
+def cohabitants(n: int) -> st.SearchStrategy[tuple[int, int]]:
+    """Two of n persons, often the parents."""
+    return st.sampled_from([(0, 1), (1, 0)]) | st.tuples(person_index(n), person_index(n))
+
+
+# The strategies that do not depend on the example, each built once.
+NONE = st.none()
+AS_OF = st.sampled_from(AS_OF_CHOICES)
+WINDOW = st.sampled_from(WINDOW_MONTHS)
+IN_PERSONS = st.booleans() | st.just(True) | st.just(True)
+SEX = st.sampled_from(["M", "K"])
+CITIZENSHIP = st.sampled_from(["DK", "DK", "SE"])
+MOSTLY = st.sampled_from([True, True, True, False])
+TWICE_IN_THREE = st.sampled_from([True, True, False])
+COUNTRY = st.sampled_from((*COUNTRIES, None))
+ADDRESS = st.sampled_from(ADDRESSES)
+FATE = st.sampled_from(FATES)
+PARENTS = st.sampled_from([[0], [1], [0, 1], [0, 1]])  # a child's parents (lists only read)
+EVENT_TYPE = st.sampled_from(
+    ["address", "address", "address", "emigrated", "emigrated", "immigrated", "disappeared", "died"]
+)
+FAMILY_MOVES = {True: st.sampled_from([1, 1, 2]), False: st.sampled_from([0, 0, 1])}
+MOVE_SHIFT = st.sampled_from([0, 0, 0, -1, 1])
+COHABITATIONS = st.sampled_from([0, 1, 1, 2])
+AT_HOME = st.sampled_from([0, 0, 0, 1])
+PAID_DELAY = st.sampled_from([-20, 1, 40])
+SHAPE = st.sampled_from(
+    ["full", "full", "first-half", "second-half", "edges", "edges", "days", "key", "key"]
+)
+AMOUNT = st.sampled_from(AMOUNTS) | st.decimals(
+    min_value=Decimal("0.01"),
+    max_value=Decimal("99999.99"),
+    places=2,
+    allow_nan=False,
+    allow_infinity=False,
+)
+CORRECTION = st.sampled_from(["none", "none", "none", "full", "part", "over", "plus", "split"])
+EMPLOYER_LISTS = st.lists(st.sampled_from(EMPLOYERS), min_size=1, max_size=2, unique=True)
+NOTHING = st.nothing()
+HIGH_INCOME = st.sampled_from(INCOMES[INCOMES.index(Decimal("1000.01")) :])
+INCOME = {True: st.sampled_from(INCOMES) | HIGH_INCOME, False: st.sampled_from(INCOMES) | NOTHING}
+SINGLE_PARENT = [
+    ("BOERNETILSKUD_ENLIG",),
+    ("BOERNETILSKUD_ENLIG", "BOERNE_UNGEYDELSE", "KONTANTHJAELP"),
+]
+SINGLE_PARENT_CODES = st.sampled_from(SINGLE_PARENT)
+ANY_CODES = st.sampled_from(
+    [BENEFIT_CODES, INCOME_REPLACEMENT_CODES, INCOME_TESTED_CODES, *SINGLE_PARENT]
+)
+
+
 @dataclass(frozen=True)
 class Scenario:
     as_of: date
@@ -163,7 +265,8 @@ def last_of_month(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-def candidate_months(as_of: date, window_months: int) -> list[date]:
+@functools.cache
+def candidate_months(as_of: date, window_months: int) -> tuple[date, ...]:
     """Months around the window's edges: before, first, second, ..., as_of's, after."""
     start = window_start(as_of, window_months)
     here = first_of_month(as_of)
@@ -175,10 +278,11 @@ def candidate_months(as_of: date, window_months: int) -> list[date]:
         here,
         add_months(here, 1),
     }
-    return sorted(months)
+    return tuple(sorted(months))
 
 
-def date_grid(as_of: date, window_months: int) -> list[date]:
+@functools.cache
+def date_grid(as_of: date, window_months: int) -> tuple[date, ...]:
     days = {LONG_AGO, as_of - timedelta(days=1), as_of, as_of + timedelta(days=1)}
     start = window_start(as_of, window_months)
     days.add(start - timedelta(days=1))
@@ -194,7 +298,7 @@ def date_grid(as_of: date, window_months: int) -> list[date]:
                 last,
             }
         )
-    return sorted(days)
+    return tuple(sorted(days))
 
 
 def cpr_for(birth: date, serial: int) -> str:
@@ -209,29 +313,40 @@ def eighteen_years_before(day: date) -> date:
         return date(day.year - 18, 3, 1)
 
 
+BIRTH_KINDS = {
+    "adult": st.sampled_from(["adult", "adult", "adult", "turns18"]),
+    "young": st.sampled_from(["young", "young", "turns18", "leap"]),
+    "child": st.sampled_from(["adult", "turns18", "turns18", "young", "young", "young", "leap"]),
+}
+ADULT_BIRTHS = st.sampled_from(
+    [date(1960, 5, 17), date(1975, 1, 1), date(1988, 12, 31), date(1996, 7, 4)]
+)
+YOUNG_BIRTHS = st.sampled_from([date(2015, 6, 10), date(2019, 1, 31), date(2024, 2, 29)])
+BIRTHDAY_SHIFT = st.sampled_from([-1, 0, 0, 1])
+
+
 @st.composite
-def birth_dates(draw: st.DrawFn, grid: list[date], adult: bool, young: bool = False) -> date:
-    """An adult's, or a child's birth date; ``young`` makes most children minors."""
-    if adult:
-        kinds = ["adult", "adult", "adult", "turns18"]
-    elif young:
-        kinds = ["young", "young", "turns18", "leap"]
-    else:
-        kinds = ["adult", "turns18", "turns18", "young", "young", "young", "leap"]
-    kind = draw(st.sampled_from(kinds))
+def _birth_dates(draw: st.DrawFn, grid: tuple[date, ...], adult: bool, young: bool) -> date:
+    kind = draw(BIRTH_KINDS["adult" if adult else "young" if young else "child"])
     if kind == "adult":
-        return draw(
-            st.sampled_from(
-                [date(1960, 5, 17), date(1975, 1, 1), date(1988, 12, 31), date(1996, 7, 4)]
-            )
-        )
+        return draw(ADULT_BIRTHS)
     if kind == "young":
-        return draw(st.sampled_from([date(2015, 6, 10), date(2019, 1, 31), date(2024, 2, 29)]))
+        return draw(YOUNG_BIRTHS)
     if kind == "leap":
         return date(2008, 2, 29)  # 18 on 1 March 2026 (reading 8)
-    birthday = draw(st.sampled_from([d for d in grid if d != LONG_AGO]))
-    shift = draw(st.sampled_from([-1, 0, 0, 1]))
+    birthday = draw(sampled(d for d in grid if d != LONG_AGO))
+    shift = draw(BIRTHDAY_SHIFT)
     return eighteen_years_before(birthday) + timedelta(days=shift)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_birth_dates(grid: tuple[date, ...], adult: bool, young: bool) -> st.SearchStrategy[date]:
+    return _birth_dates(grid, adult, young)
+
+
+def birth_dates(grid: Iterable[date], adult: bool, young: bool = False) -> st.SearchStrategy[date]:
+    """An adult's, or a child's birth date; ``young`` makes most children minors."""
+    return _kept_birth_dates(tuple(grid), adult, young)
 
 
 def spans(
@@ -243,28 +358,26 @@ def spans(
     With ``early`` the relation usually starts on ``earliest`` (a child's birth).
     """
     starts = [d for d in grid if d >= earliest] or [earliest]
-    from_birth = early and draw(st.sampled_from([True, True, False]))
-    valid_from = earliest if from_birth else draw(st.sampled_from(starts))
+    from_birth = early and draw(TWICE_IN_THREE)
+    valid_from = earliest if from_birth else draw(sampled(starts))
     ends = [d for d in grid if d > valid_from]
     key_ends = [d for d in keys if d > valid_from] or ends
     if not ends:
         return valid_from, None
-    return valid_from, draw(st.none() | st.sampled_from(key_ends) | st.sampled_from(ends))
+    return valid_from, draw(either(NONE, key_ends, ends))
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    as_of = draw(st.sampled_from(AS_OF_CHOICES))
-    window_months = draw(st.sampled_from(WINDOW_MONTHS))
+    as_of = draw(AS_OF)
+    window_months = draw(WINDOW)
     months = candidate_months(as_of, window_months)
     # A few *key days* (and the days either side) shared by relations, events,
     # birthdays and line starts make "exactly on s" coincidences common.
     full_grid = date_grid(as_of, window_months)
-    key_days = draw(st.lists(st.sampled_from(full_grid[1:]), min_size=1, max_size=3, unique=True))
+    key_days = draw(unique_lists(sampled(full_grid[1:]), min_size=1, max_size=3))
     near_key = sorted({k + timedelta(days=delta) for k in key_days for delta in (-1, 0, 1)})
-    grid = sorted(
-        {LONG_AGO, *near_key, *draw(st.lists(st.sampled_from(full_grid), max_size=6, unique=True))}
-    )
+    grid = sorted({LONG_AGO, *near_key, *draw(unique_lists(sampled(full_grid), max_size=6))})
 
     # "family abroad" is told more often (7 in 8): it needs the most to come together
     tells = tuple(
@@ -277,20 +390,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         draw(birth_dates(grid, adult=i < 2, young="family abroad" in tells)) for i in range(n)
     ]
     cprs = [cpr_for(birth, 1001 + i) for i, birth in enumerate(births)]
-    in_persons = [draw(st.booleans() | st.just(True) | st.just(True)) for _ in range(n)]
+    in_persons = [draw(IN_PERSONS) for _ in range(n)]
     persons = [
         {
             "cpr": cpr,
             "birth_date": birth,
-            "sex": draw(st.sampled_from(["M", "K"])),
-            "citizenship": draw(st.sampled_from(["DK", "DK", "SE"])),
+            "sex": draw(SEX),
+            "citizenship": draw(CITIZENSHIP),
             "municipality_code": 461,
         }
         for cpr, birth, present in zip(cprs, births, in_persons, strict=True)
         if present
     ]
-    person = st.integers(0, n - 1)
-    parent = st.sampled_from([0, 0, 1]) | person
+    person = person_index(n)
+    parent = either([0, 0, 1], person)
 
     # --- relations ---
     relations: list[dict[str, Any]] = []
@@ -310,13 +423,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                     "valid_to": valid_to,
                 }
             )
-    child_links = [
-        (c, draw(st.sampled_from([[0], [1], [0, 1], [0, 1]])))
-        for c in range(2, n)
-        if draw(st.integers(0, 3)) > 0
-    ]
+    child_links = [(c, draw(PARENTS)) for c in range(2, n) if draw(st.integers(0, 3)) > 0]
     child_links += [
-        (draw(person), draw(st.lists(person, min_size=1, max_size=2, unique=True)))
+        (draw(person), draw(unique_lists(person, min_size=1, max_size=2)))
         for _ in range(draw(st.integers(0, 1)))
     ]
     for child, parents in child_links:
@@ -341,7 +450,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     # The payees are drawn first so that the family moves, fates and cohabitations
     # below often concern someone who is paid (otherwise most of them are idle).
     payees = sorted({draw(parent) for _ in range(draw(st.integers(1, 3)))})
-    payee_or_anyone = st.sampled_from(payees) | st.sampled_from(payees) | person
+    payee_or_anyone = either(payees, payees, person)
     cohabiting_payees: set[int] = set()
 
     # the hero of the stories: a paid parent with children when there is one
@@ -351,7 +460,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     parents = [p for p in payees if has_children(p)]
     if not parents and "family abroad" in tells:  # a parent becomes the hero and is paid
         parents = [i for i in range(n) if has_children(i)]
-    hero = draw(st.sampled_from(parents or payees))
+    hero = draw(sampled(parents or payees))
     # each told fate befalls a paid stranger to the family (so that it does not
     # spoil the hero's stories): a new adult who has lived here since long ago
     fated: dict[str, int] = {}
@@ -364,8 +473,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 {
                     "cpr": cprs[-1],
                     "birth_date": birth,
-                    "sex": draw(st.sampled_from(["M", "K"])),
-                    "citizenship": draw(st.sampled_from(["DK", "DK", "SE"])),
+                    "sex": draw(SEX),
+                    "citizenship": draw(CITIZENSHIP),
                     "municipality_code": 461,
                 }
             )
@@ -408,9 +517,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     def put(i: int, day: date, event_type: str, address: str | None = None) -> None:
         country = None
         if event_type in ("emigrated", "immigrated"):
-            country = draw(st.sampled_from((*COUNTRIES, None)))
+            country = draw(COUNTRY)
         if event_type in ("address", "immigrated") and address is None:
-            address = draw(st.sampled_from(ADDRESSES))
+            address = draw(ADDRESS)
         events[cprs[i]][day] = {
             "cpr": cprs[i],
             "event_date": day,
@@ -419,66 +528,51 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "country_code": country,
         }
 
-    event_type = st.sampled_from(
-        [
-            "address",
-            "address",
-            "address",
-            "emigrated",
-            "emigrated",
-            "immigrated",
-            "disappeared",
-            "died",
-        ]
-    )
     for i in range(n):
         if draw(st.integers(0, 3)) > 0:  # most persons have lived here since long ago
             put(i, LONG_AGO, "address")
-        for day in draw(st.lists(st.sampled_from(grid), max_size=4, unique=True)):
-            put(i, day, draw(event_type))
+        for day in draw(unique_lists(sampled(grid), max_size=4)):
+            put(i, day, draw(EVENT_TYPE))
     # family moves: the members related to a payee emigrate on one day, the payee stays
     abroad = "family abroad" in tells
-    for k in range(draw(st.sampled_from([1, 1, 2] if abroad else [0, 0, 1]))):
+    for k in range(draw(FAMILY_MOVES[abroad])):
         payee = hero if abroad and k == 0 else draw(payee_or_anyone)
         start = window_start(as_of, window_months)
-        day = draw(
-            st.sampled_from([d for d in grid if d <= start])
-            | st.sampled_from([d for d in grid if d <= as_of])
-        )
+        day = draw(either([d for d in grid if d <= start], [d for d in grid if d <= as_of]))
         related = household_of(payee)
-        stay_abroad = draw(st.sampled_from([True, True, True, False]))
+        stay_abroad = draw(MOSTLY)
         for member in sorted(related):
-            moved = day + timedelta(days=draw(st.sampled_from([0, 0, 0, -1, 1])))
+            moved = day + timedelta(days=draw(MOVE_SHIFT))
             if stay_abroad:  # drop the member's later events: they have not come back
                 by_day = events[member]
                 for later in [d for d in by_day if d > moved]:
                     del by_day[later]
             put(cprs.index(member), moved, "emigrated")
-        if draw(st.sampled_from([True, True, True, False])):  # the payee stays here
+        if draw(MOSTLY):  # the payee stays here
             put(payee, LONG_AGO, "address")
-            if abroad and draw(st.sampled_from([True, True, True, False])):
+            if abroad and draw(MOSTLY):
                 for later in [d for d in events[cprs[payee]] if d > LONG_AGO]:
                     del events[cprs[payee]][later]
     # cohabitation: two persons (often the parents) move to the same address on grid days
-    for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
-        a, b = draw(st.sampled_from([(0, 1), (1, 0)]) | st.tuples(person, person))
-        address = draw(st.sampled_from(ADDRESSES))
-        day_a = draw(st.sampled_from(grid))
-        day_b = draw(st.sampled_from([day_a, day_a + timedelta(days=1)]) | st.sampled_from(grid))
+    for _ in range(draw(COHABITATIONS)):
+        a, b = draw(cohabitants(n))
+        address = draw(ADDRESS)
+        day_a = draw(sampled(grid))
+        day_b = draw(either([day_a, day_a + timedelta(days=1)], grid))
         put(a, day_a, "address", address)
         put(b, day_b, "address", address)
     # partners at home: a payee and a spouse or co-parent move to one address
     at_home = "partners at home" in tells
-    for _ in range(1 if at_home else draw(st.sampled_from([0, 0, 0, 1]))):
+    for _ in range(1 if at_home else draw(AT_HOME)):
         payee = hero if at_home else draw(payee_or_anyone)
         partners = sorted(partners_of(payee))
         if not partners:
             continue
-        partner = cprs.index(draw(st.sampled_from(partners)))
-        address = draw(st.sampled_from(ADDRESSES))
+        partner = cprs.index(draw(sampled(partners)))
+        address = draw(ADDRESS)
         early = [d for d in grid if d <= window_start(as_of, window_months)]
-        day = draw(st.sampled_from(early) | st.sampled_from(near_key) | st.sampled_from(grid))
-        moved = draw(st.sampled_from([day, day + timedelta(days=1)]))
+        day = draw(either(early, near_key, grid))
+        moved = draw(sampled([day, day + timedelta(days=1)]))
         if at_home and draw(st.booleans()):  # neither has moved out since
             for i, since in ((payee, day), (partner, moved)):
                 for later in [d for d in events[cprs[i]] if d > since]:
@@ -488,17 +582,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         cohabiting_payees.add(payee)
     # fates: someone emigrates, disappears or dies and (usually) stays so, often
     # before the window starts; a told fate befalls a payee, an untold one anyone
-    untold = [] if draw(st.integers(0, 3)) else [(draw(st.sampled_from(FATES)), draw(person))]
+    untold = [] if draw(st.integers(0, 3)) else [(draw(FATE), draw(person))]
     for who in fated.values():
         put(who, LONG_AGO, "address")
     for fate, who in [*fated.items(), *untold]:
         early = [d for d in grid if d <= window_start(as_of, window_months)]
-        day = draw(
-            st.sampled_from(early)
-            | st.sampled_from([d for d in grid if d <= as_of])
-            | st.sampled_from(near_key)
-        )
-        if draw(st.sampled_from([True, True, True, False])):
+        day = draw(either(early, [d for d in grid if d <= as_of], near_key))
+        if draw(MOSTLY):
             for later in [d for d in events[cprs[who]] if d > day]:
                 del events[cprs[who]][later]
         put(who, day, fate)
@@ -518,60 +608,27 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 "period_end": e,
                 "amount_dkk": amount,
                 "payment_type": kind,
-                "paid_date": e + timedelta(days=draw(st.sampled_from([-20, 1, 40]))),
+                "paid_date": e + timedelta(days=draw(PAID_DELAY)),
             }
         )
 
-    single_parent_codes = [
-        ("BOERNETILSKUD_ENLIG",),
-        ("BOERNETILSKUD_ENLIG", "BOERNE_UNGEYDELSE", "KONTANTHJAELP"),
-    ]
     for payee in payees:
-        if payee in cohabiting_payees and draw(st.sampled_from([True, True, False])):
-            codes = (
-                ("BOERNETILSKUD_ENLIG",) if at_home else draw(st.sampled_from(single_parent_codes))
-            )
+        if payee in cohabiting_payees and draw(TWICE_IN_THREE):
+            codes = ("BOERNETILSKUD_ENLIG",) if at_home else draw(SINGLE_PARENT_CODES)
         elif payee == hero and any(story in STORY_CODES for story in tells):
             codes = tuple(sorted({c for story in tells for c in STORY_CODES.get(story, ())}))
         elif payee in fated.values() and draw(st.booleans()):
             codes = RESIDENCE_CODES
         else:
-            codes = draw(
-                st.sampled_from(
-                    [
-                        BENEFIT_CODES,
-                        INCOME_REPLACEMENT_CODES,
-                        INCOME_TESTED_CODES,
-                        *single_parent_codes,
-                    ]
-                )
-            )
+            codes = draw(ANY_CODES)
         for _ in range(draw(st.integers(3 if payee == hero and tells else 1, 8))):
-            code = draw(st.sampled_from(codes))
-            shape = draw(
-                st.sampled_from(
-                    [
-                        "full",
-                        "full",
-                        "first-half",
-                        "second-half",
-                        "edges",
-                        "edges",
-                        "days",
-                        "key",
-                        "key",
-                    ]
-                )
-            )
-            key = draw(st.sampled_from(near_key))
-            month = (
-                first_of_month(key)
-                if shape == "key"
-                else draw(st.sampled_from(in_window) | st.sampled_from(months))
-            )
+            code = draw(sampled(codes))
+            shape = draw(SHAPE)
+            key = draw(sampled(near_key))
+            month = first_of_month(key) if shape == "key" else draw(either(in_window, months))
             last = last_of_month(month)
             if shape == "key":  # starts or ends on a key day
-                s, e = draw(st.sampled_from([(key, last), (key, key), (month, key)]))
+                s, e = draw(sampled([(key, last), (key, key), (month, key)]))
             elif shape == "full":
                 s, e = month, last
             elif shape == "first-half":
@@ -580,24 +637,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 s, e = month.replace(day=16), last
             elif shape == "edges":  # s, e on days 1, 2, 15, 16, last-1, last: n = 1, 2, ...
                 edges = sorted({1, 2, 15, 16, last.day - 1, last.day})
-                s = month.replace(day=draw(st.sampled_from(edges)))
-                e = month.replace(day=draw(st.sampled_from([d for d in edges if d >= s.day])))
+                s = month.replace(day=draw(sampled(edges)))
+                e = month.replace(day=draw(sampled(d for d in edges if d >= s.day)))
             else:
                 s = month + timedelta(days=draw(st.integers(0, last.day - 1)))
                 e = s + timedelta(days=draw(st.integers(0, (last - s).days)))
-            amount = draw(
-                st.sampled_from(AMOUNTS)
-                | st.decimals(
-                    min_value=Decimal("0.01"),
-                    max_value=Decimal("99999.99"),
-                    places=2,
-                    allow_nan=False,
-                    allow_infinity=False,
-                )
-            )
-            correction = draw(
-                st.sampled_from(["none", "none", "none", "full", "part", "over", "plus", "split"])
-            )
+            amount = draw(AMOUNT)
+            correction = draw(CORRECTION)
             if correction == "split":  # two regular payments for the same line
                 first = (amount / 3).quantize(Decimal("0.01"))
                 pay(cprs[payee], code, s, e, first, "regular")
@@ -624,24 +670,19 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 if p["cpr"] == cprs[payee] and p["benefit_code"] in INCOME_TESTED_CODES
             }
         )
-        pool = st.sampled_from(months) | (st.sampled_from(tested) if tested else st.nothing())
+        pool = either(months, tested) if tested else either(months, NOTHING)
         earnings = payee == hero and "earnings" in tells and bool(tested)
         if earnings:
-            pool = st.sampled_from(tested)
-        # in the "earnings" story, income is often above the default threshold
-        high = st.sampled_from(INCOMES[INCOMES.index(Decimal("1000.01")) :])
-        if not earnings:
-            high = st.nothing()
-        for month in draw(st.lists(pool, min_size=int(earnings), max_size=3, unique=True)):
-            for employer in draw(
-                st.lists(st.sampled_from(EMPLOYERS), min_size=1, max_size=2, unique=True)
-            ):
+            pool = sampled(tested)
+        for month in draw(unique_lists(pool, min_size=int(earnings), max_size=3)):
+            for employer in draw(EMPLOYER_LISTS):
                 income.append(
                     {
                         "cpr": cprs[payee],
                         "employer_cvr": employer,
                         "month": month,
-                        "gross_income_dkk": draw(st.sampled_from(INCOMES) | high),
+                        # in the "earnings" story, income is often above the default threshold
+                        "gross_income_dkk": draw(INCOME[earnings]),
                     }
                 )
 

@@ -19,6 +19,11 @@ rules' edges are hit often:
   touch (d / d + 1), overlap or leave a one-day gap, starting around the
   lines and around ``as_of``;
 * now and then a non-default ``max_monthly_kwh`` or ``min_spell_days``.
+
+As in ``strategies``, the strategies are built once (module constants, or
+:func:`strategies.sampled` and :func:`strategies.either` per pool), not inside
+each draw, with the same branches in the same order as before: the examples
+are the same, draw for draw.
 """
 
 from __future__ import annotations
@@ -30,7 +35,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 from reference_rules import add_months, first_of_month, window_start
-from strategies import ADDRESSES, EMPLOYERS, LONG_AGO, Scenario, scenarios
+from strategies import (
+    ADDRESS,
+    ADDRESSES,
+    EMPLOYERS,
+    LONG_AGO,
+    Scenario,
+    either,
+    sampled,
+    scenarios,
+)
 
 NO_INCOME_EMPLOYER = "11111111"
 KWH = tuple(
@@ -84,6 +98,25 @@ def _own_days(base: Scenario, cpr: str) -> list[date]:
 WORK_CODES = ("KONTANTHJAELP", "UDDANNELSESHJAELP", "SYGEDAGPENGE", "DAGPENGE")
 AMOUNTS = tuple(Decimal(a) for a in ("0.01", "0.05", "3.33", "1000.01", "12345.67"))
 
+# The strategies that do not depend on the example, each built once.
+AMOUNT = st.sampled_from(AMOUNTS)
+WORK_CODE = st.sampled_from(WORK_CODES)
+DELIVERED = st.sampled_from([True, True, True, True, True, False])
+CONSUMPTION = st.sampled_from(KWH)
+OTHER_UTILITY = st.sampled_from(["water", "heat"])
+LEASE = {
+    True: st.sampled_from(LEASES[:1]) | st.just("L-1"),
+    False: st.sampled_from(LEASES) | st.just("L-1"),
+}
+ROLE = st.sampled_from(["tenant", "co_tenant"])
+INSPECTION_EMPLOYER = st.sampled_from([*EMPLOYERS, NO_INCOME_EMPLOYER])
+CUSTODY_BEFORE = st.sampled_from([0, 0, 1, 13, 14, 20])
+CUSTODY_LENGTH = st.sampled_from([1, 13, 14, 14, 15, 40, 40, None])
+CUSTODY_TYPE = st.sampled_from(["remand", "sentence"])
+CUSTODY_NEXT = st.sampled_from([1, 1, 0, 2, -3])
+MAX_MONTHLY_KWH = st.sampled_from(["0", "5.000", "10.001"])
+MIN_SPELL_DAYS = st.sampled_from([1, 13, 15])
+
 
 @st.composite
 def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
@@ -99,10 +132,10 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
     extra += [(cpr, "BOERNETILSKUD_ENLIG") for cpr in payees if draw(st.integers(0, 2)) > 0]
     for cpr, first_code in extra:
         in_window = [p["period_start"] for p in payments if start <= p["period_start"] <= as_of]
-        month = first_of_month(draw(st.sampled_from(in_window or [as_of])))
+        month = first_of_month(draw(sampled(in_window or [as_of])))
         last = add_months(month, 1) - timedelta(days=1)
         s, e = draw(
-            st.sampled_from(
+            sampled(
                 [
                     (month, last),
                     (month, last),
@@ -116,14 +149,10 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
             {
                 "payment_id": f"PAYW{len(payments) + 1:05d}",
                 "cpr": cpr,
-                "benefit_code": (
-                    first_code
-                    if first_code not in WORK_CODES
-                    else draw(st.sampled_from(WORK_CODES))
-                ),
+                "benefit_code": first_code if first_code not in WORK_CODES else draw(WORK_CODE),
                 "period_start": s,
                 "period_end": e,
-                "amount_dkk": draw(st.sampled_from(AMOUNTS)),
+                "amount_dkk": draw(AMOUNT),
                 "payment_type": "regular",
                 "paid_date": e,
             }
@@ -132,14 +161,14 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
     # ago with no later event, so R08's unbroken residence holds for their lines.
     events = list(base.residence_events)
     if payees and draw(st.integers(0, 2)) > 0:
-        settled = draw(st.sampled_from(payees))
+        settled = draw(sampled(payees))
         events = [e for e in events if e["cpr"] != settled]
         events.append(
             {
                 "cpr": settled,
                 "event_date": LONG_AGO,
                 "event_type": "address",
-                "address_id": draw(st.sampled_from(ADDRESSES)),
+                "address_id": draw(ADDRESS),
                 "country_code": None,
             }
         )
@@ -165,22 +194,21 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
         | set(payees)
     )
     near = [*_line_days(base), as_of - timedelta(days=1), as_of, as_of + timedelta(days=1)]
-    day = st.sampled_from(sorted(set(near)))
-    delivered = st.sampled_from([True, True, True, True, True, False])
+    near_days = sorted(set(near))
 
     def span(earliest: date | None = None) -> tuple[date, date | None]:
         starts = [d for d in near if earliest is None or d >= earliest] or [as_of]
-        valid_from = draw(st.sampled_from([LONG_AGO, *starts]))
+        valid_from = draw(sampled([LONG_AGO, *starts]))
         ends = [d for d in near if d > valid_from]
         if not ends or draw(st.booleans()):
             return valid_from, None
-        return valid_from, draw(st.sampled_from(ends))
+        return valid_from, draw(sampled(ends))
 
     optional: dict[str, list[dict[str, Any]] | None] = {}
 
     # --- utility_readings: (address_id, utility, month) is a key ---
     readings: dict[tuple[str, str, date], dict[str, Any]] | None = None
-    if draw(delivered):
+    if draw(DELIVERED):
         readings = {}
         line_months = {first_of_month(p["period_start"]) for p in base.payments}
         months = sorted({add_months(m, k) for m in line_months for k in (-2, -1, 0)})
@@ -193,10 +221,10 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
                     "address_id": address,
                     "utility": "electricity",
                     "month": month,
-                    "consumption": draw(st.sampled_from(KWH)),
+                    "consumption": draw(CONSUMPTION),
                 }
                 if draw(st.integers(0, 5)) == 0:
-                    utility = draw(st.sampled_from(["water", "heat"]))
+                    utility = draw(OTHER_UTILITY)
                     readings[(address, utility, month)] = {
                         "address_id": address,
                         "utility": utility,
@@ -207,20 +235,20 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
 
     # --- tenancies: (lease_id, cpr, valid_from) is a key ---
     tenancies: dict[tuple[str, str, date], dict[str, Any]] | None = None
-    if draw(delivered):
+    if draw(DELIVERED):
         tenancies = {}
-        members = [*payees, *draw(st.lists(st.sampled_from(people), max_size=4))]
+        members = [*payees, *draw(st.lists(sampled(people), max_size=4))]
         if lodger is not None:
             members.append(lodger)
         for cpr in members:
             # the lodger mostly shares the first lease (L-1), where payees often are
-            lease = draw(st.sampled_from(LEASES[:1] if cpr == lodger else LEASES) | st.just("L-1"))
+            lease = draw(LEASE[cpr == lodger])
             valid_from, valid_to = (LONG_AGO, None) if draw(st.integers(0, 2)) == 0 else span()
             tenancies[(lease, cpr, valid_from)] = {
                 "lease_id": lease,
-                "address_id": draw(st.sampled_from(ADDRESSES)),
+                "address_id": draw(ADDRESS),
                 "cpr": cpr,
-                "role": draw(st.sampled_from(["tenant", "co_tenant"])),
+                "role": draw(ROLE),
                 "valid_from": valid_from,
                 "valid_to": valid_to,
             }
@@ -228,16 +256,16 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
 
     # --- inspections: (inspection_id, cpr) is a key ---
     inspections: list[dict[str, Any]] | None = None
-    if draw(delivered):
+    if draw(DELIVERED):
         inspections = []
         for cpr in payees:
-            own = st.sampled_from(_own_days(base, cpr)) | day
+            own = either(_own_days(base, cpr), near_days)
             for _ in range(draw(st.integers(0, 4))):
                 inspections.append(
                     {
                         "inspection_id": f"INS{len(inspections) + 1:04d}",
                         "inspection_date": draw(own),
-                        "employer_cvr": draw(st.sampled_from([*EMPLOYERS, NO_INCOME_EMPLOYER])),
+                        "employer_cvr": draw(INSPECTION_EMPLOYER),
                         "cpr": cpr,
                     }
                 )
@@ -245,33 +273,31 @@ def partner_scenarios(draw: st.DrawFn) -> PartnerScenario:
 
     # --- custody: (cpr, start_date) is a key ---
     custody: dict[tuple[str, date], dict[str, Any]] | None = None
-    if draw(delivered):
+    if draw(DELIVERED):
         custody = {}
         for cpr in payees:
             own_days = _own_days(base, cpr)
-            start = draw(st.sampled_from(own_days) | day) - timedelta(
-                days=draw(st.sampled_from([0, 0, 1, 13, 14, 20]))
-            )
+            start = draw(either(own_days, near_days)) - timedelta(days=draw(CUSTODY_BEFORE))
             for _ in range(draw(st.integers(1, 3))):
-                length = draw(st.sampled_from([1, 13, 14, 14, 15, 40, 40, None]))
+                length = draw(CUSTODY_LENGTH)
                 end = None if length is None else start + timedelta(days=length - 1)
                 custody[(cpr, start)] = {
                     "cpr": cpr,
-                    "custody_type": draw(st.sampled_from(["remand", "sentence"])),
+                    "custody_type": draw(CUSTODY_TYPE),
                     "start_date": start,
                     "end_date": end,
                 }
                 if end is None:
                     break
                 # the next row touches (d + 1), overlaps (d) or leaves a gap (d + 2)
-                start = end + timedelta(days=draw(st.sampled_from([1, 1, 0, 2, -3])))
+                start = end + timedelta(days=draw(CUSTODY_NEXT))
                 if start <= max(s for c, s in custody if c == cpr):
                     start = max(s for c, s in custody if c == cpr) + timedelta(days=1)
     optional["custody"] = None if custody is None else list(custody.values())
 
     parameters: dict[str, dict[str, Any]] = {}
     if draw(st.integers(0, 5)) == 0:
-        parameters["R08"] = {"max_monthly_kwh": draw(st.sampled_from(["0", "5.000", "10.001"]))}
+        parameters["R08"] = {"max_monthly_kwh": draw(MAX_MONTHLY_KWH)}
     if draw(st.integers(0, 5)) == 0:
-        parameters["R11"] = {"min_spell_days": draw(st.sampled_from([1, 13, 15]))}
+        parameters["R11"] = {"min_spell_days": draw(MIN_SPELL_DAYS)}
     return PartnerScenario(base, optional, parameters)
