@@ -94,17 +94,17 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
             "-c",
             "import subprocess, sys, time\n"
             "code = 'import time; from kontrol import detached; "
-            "detached._end_with_the_parent(); time.sleep(60)'\n"
+            'detached._end_with_the_parent(); print("watching", flush=True); time.sleep(60)\'\n'
             "child = subprocess.Popen([sys.executable, '-c', code], stdin=subprocess.PIPE)\n"
             "print(child.pid, flush=True)\n"
             "time.sleep(60)\n",
         ],
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE,  # the child's too: it says when it watches
         text=True,
     )
     assert parent.stdout is not None
     child_pid = int(parent.stdout.readline())
-    time.sleep(1.5)  # the child has imported kontrol and is watching
+    assert parent.stdout.readline() == "watching\n"  # it has imported kontrol and watches
     assert _alive(child_pid)
     parent.kill()
     parent.wait()

@@ -248,7 +248,9 @@ def test_the_lock_excludes_other_processes_and_threads_and_is_reentrant(tmp_path
 
 
 def test_an_import_waits_for_the_writer_holding_the_register(
-    after_october: tuple[Path, pl.DataFrame, pl.DataFrame], tmp_path: Path
+    after_october: tuple[Path, pl.DataFrame, pl.DataFrame],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     directory, _, octo = after_october
     file = write_outcomes(tmp_path / "o.csv", [f"{octo['case_id'][0]},no_action,2026-11-20"])
@@ -259,7 +261,12 @@ def test_an_import_waits_for_the_writer_holding_the_register(
             target=lambda: done.append(store.import_outcomes(directory, file, today=NOV))
         )
         thread.start()
-        time.sleep(1.0)
+        waiting = f"held by pid {os.getpid()} on "  # the import says it waits, and for whom
+        deadline = time.monotonic() + 60
+        while thread.is_alive() and not any(waiting in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the import never waited for the lock"
+            time.sleep(0.02)
+        time.sleep(0.3)  # and a poll (every 0.2 s) later it still waits
         assert thread.is_alive() and not done
         assert store.load(directory).snapshot == snapshot
     thread.join(60)
