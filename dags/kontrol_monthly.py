@@ -138,13 +138,14 @@ PARAMS = {
         type="boolean",
         description="Wait for the delivery's _SUCCESS marker instead of stable, readable files.",
     ),
+    # at most 2 minutes: one poke must end within the sensor's execution_timeout (5 minutes)
     "settle_seconds": Param(
         2,
         type="number",
         minimum=0,
-        maximum=3600,
+        maximum=120,
         description="Without a _SUCCESS marker: seconds over which no file of the delivery may "
-        "change size or modification time (longer for a slow network share).",
+        "change size or modification time (longer for a slow network share; at most 120).",
     ),
 }
 

@@ -102,6 +102,8 @@ def test_params_are_validated_by_their_schema(dagbag: Any) -> None:
     assert params["settle_seconds"] == 2
     with pytest.raises(ParamValidationError):
         params.get_param("settle_seconds").resolve(-1)
+    with pytest.raises(ParamValidationError):  # one poke must end within its 5 minutes
+        params.get_param("settle_seconds").resolve(121)
 
 
 def test_tasks_and_dependencies_equal_the_step_table(dagbag: Any) -> None:
