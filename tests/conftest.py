@@ -123,7 +123,9 @@ def _build_fixture_run(root: Path) -> None:
     command = [sys.executable, "-m", "kontrol", "run", "--extracts", str(FIXTURE)]
     command += ["--out", str(root / "out"), "--as-of", AS_OF, "--demo-key"]
     # the usual umask: files holding cpr values must be 0600 regardless
-    done = subprocess.run(command, capture_output=True, text=True, umask=0o022, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, umask=0o022, timeout=600, check=False
+    )
     assert done.returncode == 0, done.stderr
     (root / "run.log").write_text(done.stderr, encoding="utf-8")  # the CLI logs to stderr
 
