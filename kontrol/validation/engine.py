@@ -176,6 +176,8 @@ class _Memo:
         self.configurations: dict[int, tuple[Any, Any]] = {}
         #: ``IDDict.to_id`` results by :func:`_plain_key` of the dict and the arguments
         self.ids: dict[Any, Any] = {}
+        #: each configuration's expectation (``to_domain_obj``) by ``id``, with the configuration
+        self.expectations: dict[int, tuple[Any, Any]] = {}
 
 
 #: The memo of the suite validating in this thread (context); ``None`` outside one.
@@ -205,18 +207,23 @@ def _plain_key(value: Any) -> Any:
     raise TypeError(f"not a plain JSON value: {kind.__name__}")
 
 
-def _configuration_built_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def configuration(expectation: Any) -> Any:
+def _built_once_per_object(
+    original: Callable[[Any], Any], table: Callable[[_Memo], dict[int, tuple[Any, Any]]]
+) -> Callable[[Any], Any]:
+    """``original(obj)`` once per object while a suite validates; GX's own call elsewhere."""
+
+    def built_once(obj: Any) -> Any:
         memo = _MEMO.get()
         if memo is None:  # outside kontrol's validation: GX as it is
-            return original(expectation)
-        hit = memo.configurations.get(id(expectation))
-        if hit is None or hit[0] is not expectation:
-            hit = memo.configurations[id(expectation)] = (expectation, original(expectation))
+            return original(obj)
+        built = table(memo)
+        hit = built.get(id(obj))
+        if hit is None or hit[0] is not obj:  # keeping obj keeps its id from being reused
+            hit = built[id(obj)] = (obj, original(obj))
         return hit[1]
 
-    configuration.kontrol_memo = True  # type: ignore[attr-defined]
-    return configuration
+    built_once.kontrol_memo = True  # type: ignore[attr-defined]
+    return built_once
 
 
 def _id_computed_once(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -243,9 +250,9 @@ def _id_computed_once(original: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _computed_once() -> Iterator[None]:
-    """Within the block, GX builds each expectation's configuration and each id once.
+    """Within the block, GX builds each configuration, expectation and id once.
 
-    Why: two pure functions of GX are recomputed tens of thousands of times
+    Why: three pure functions of GX are recomputed tens of thousands of times
     while a suite validates, and were most of the validation's CPU time on
     small data (the fixture delivery, every Airflow task, the test suite):
 
@@ -253,28 +260,46 @@ def _computed_once() -> Iterator[None]:
       ``ExpectationConfiguration`` from the pydantic model (``.dict()``) on
       every read, and validating one expectation reads it about 75 times
       (each domain, success and runtime keyword is looked up through it);
+    - ``ExpectationConfiguration.to_domain_obj`` builds a new pydantic
+      ``Expectation`` from a configuration, about 12 times per expectation:
+      once for each metric it depends on (``registry.get_metric_kwargs``), to
+      read the expectation's keywords;
     - ``IDDict.to_id`` turns a metric's keyword dict into an id through
       ``convert_to_json_serializable`` and an md5, about 46 times per
       expectation, for a few hundred distinct dicts per run.
 
     On the fixture delivery, GX took 11.1 CPU-s for two whole runs with
-    neither memo, 6.8 with the first and 5.8 with both. The expectations GX validates are its
-    own fresh objects (``to_domain_obj``); nothing assigns to them while a
-    suite validates (only saving to a store and cloud rendering do, neither of
-    which kontrol uses); an id is memoised only for a dict of plain JSON values
-    (:func:`_plain_key`), keyed exactly. So the results are the same:
-    ``tests/validation/test_validation_queue.py`` compares the documents with
-    GX's own, and the fixture's publication is byte-identical. Per thread and
+    none of these memos, 6.8 with the first and 5.8 with the first and the
+    third; the second took a suite's validation on the fixture's payments,
+    persons and income from 67 to 57 ms (15 %). The expectations GX validates
+    are its own fresh objects (``to_domain_obj`` of a deep copy of each
+    configuration, made after the suite's parameters are substituted and the
+    batch id is set); nothing assigns to them or to their configurations while
+    the metrics are computed and checked (only saving to a store and
+    rendering do, neither of which kontrol uses); an id is memoised only for a
+    dict of plain JSON values (:func:`_plain_key`), keyed exactly. So the
+    results are the same: ``tests/validation/test_validation_queue.py``
+    compares the documents with GX's own, on the queue and on every extract
+    suite, and the fixture's publication is byte-identical. Per thread and
     context, and only inside kontrol's own validation; GX behaves as shipped
     everywhere else.
     """
     from great_expectations.core.id_dict import IDDict
     from great_expectations.expectations.expectation import Expectation
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
 
     prop = Expectation.__dict__["configuration"]
     if not getattr(prop.fget, "kontrol_memo", False):
         Expectation.configuration = property(  # type: ignore[method-assign,assignment]
-            _configuration_built_once(prop.fget), doc=prop.__doc__
+            _built_once_per_object(prop.fget, lambda memo: memo.configurations),
+            doc=prop.__doc__,
+        )
+    to_domain_obj = ExpectationConfiguration.__dict__["to_domain_obj"]
+    if not getattr(to_domain_obj, "kontrol_memo", False):
+        ExpectationConfiguration.to_domain_obj = _built_once_per_object(  # type: ignore[method-assign,assignment]
+            to_domain_obj, lambda memo: memo.expectations
         )
     if not getattr(IDDict.__dict__["to_id"], "kontrol_memo", False):
         IDDict.to_id = _id_computed_once(IDDict.__dict__["to_id"])  # type: ignore[method-assign]

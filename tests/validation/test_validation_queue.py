@@ -167,6 +167,56 @@ def test_computing_gx_configurations_and_ids_once_changes_no_result(
     assert not memoised[1]["success"] and memoised[1]["gx_result"]["results"]
 
 
+def test_gx_memos_change_no_extract_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for every extract suite, on the fixture delivery, clean and broken.
+
+    These suites take parameters (the benefit codes, row ranges), which GX
+    substitutes into the configurations before it validates: the memos must
+    see the substituted ones. Payments are broken twice over, an unknown
+    benefit code and a malformed cpr, so failing expectations are compared too.
+    """
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    from kontrol.config import KontrolConfig
+    from kontrol.schema import all_extract_specs
+    from kontrol.validation import _delivery_parameters, checks, committed_suites, engine
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "delivery"
+    config = KontrolConfig()
+    suites, parameters = committed_suites(), _delivery_parameters(config, config.validation)
+    specs = all_extract_specs(config.benefit_codes)
+    frames = [(name, pl.scan_parquet(fixture / f"{name}.parquet")) for name in specs]
+    every_7th = pl.int_range(pl.len()) % 7 == 0
+    broken = dict(frames)["payments"].with_columns(
+        pl.when(every_7th).then(pl.lit("UKENDT")).otherwise("benefit_code").alias("benefit_code"),
+        pl.when(every_7th).then(pl.lit("12345")).otherwise("cpr").alias("cpr"),
+    )
+    frames.append(("payments", broken))
+    samples = [  # as validate_extract gives them to GX: with the row checks' columns
+        (name, checks.gx_sample(frame, specs[name], config.validation.sample_rows).frame)
+        for name, frame in frames
+    ]
+
+    def validate_all() -> list[engine.SuiteRun]:
+        session = engine.GxSession()
+        return [session.run(suites[n], frame.to_pandas(), parameters) for n, frame in samples]
+
+    memoised = validate_all()
+    monkeypatch.setattr(engine, "_computed_once", nullcontext)
+    as_shipped = validate_all()
+    assert len(memoised) == 10
+    for ours, theirs in zip(memoised, as_shipped, strict=True):
+        assert ours == theirs
+    assert all(not e.error for run in memoised for e in run.expectations)
+    failed = {e.name: e.observed for e in memoised[-1].expectations if not e.success}
+    for name in (
+        "benefit_code: unknown benefit_code",
+        "cpr: malformed cpr (expected 10 digits DDMMYYSSSS)",
+    ):
+        assert int(failed[name].split(" of ")[0].replace(",", "")) > 1000, failed
+
+
 def test_plain_keys_tell_apart_what_json_tells_apart() -> None:
     from kontrol.validation.engine import _plain_key
 
