@@ -21,10 +21,10 @@ never the offending values (which would be cpr numbers), and fast (COMPLETE
 with index lists took a minute for 400k failing rows). :func:`sanitise`
 removes any value list that might still appear, as a second guard.
 
-While a suite validates, each expectation's ``configuration`` and each metric
-id are computed once (:func:`_computed_once`): GX recomputes them tens of
-thousands of times per run, which was most of the validation's CPU time on
-small data.
+While a suite validates, each expectation's ``configuration``, each
+configuration's expectation object and each metric id are computed once
+(:func:`_computed_once`): GX recomputes them tens of thousands of times per
+run, which was most of the validation's CPU time on small data.
 """
 
 from __future__ import annotations
