@@ -252,9 +252,9 @@ class _Book:
     def _cell(self, ref: str, value: Any, fmt: Any) -> str:
         """One cell's XML, any value :meth:`put` takes (the general path of :meth:`write_row`)."""
         if isinstance(value, date):  # always the date format, as put() writes it
-            return f'<c r="{ref}" s="{self._day_xf}"><v>{self._serial(value)}</v></c>'
-        # a format gets its index when first written, as in xlsxwriter (same order)
-        xf = (fmt or self.text)._get_xf_index()
+            day = self._xfs.get(self.day) or self._xf(self.day)
+            return f'<c r="{ref}" s="{day}"><v>{self._serial(value)}</v></c>'
+        xf = self._xfs.get(fmt) or self._xf(fmt)
         if value is None:
             return f'<c r="{ref}" s="{xf}"/>'
         if isinstance(value, bool):
@@ -270,11 +270,6 @@ class _Book:
         """A format's index as text, assigned when first written (as in xlsxwriter), then kept."""
         text = self._xfs[fmt] = str((fmt or self.text)._get_xf_index())
         return text
-
-    @property
-    def _day_xf(self) -> int:
-        xf: int = self.day._get_xf_index()
-        return xf
 
     def _serial(self, value: date) -> str:
         """A date's Excel serial number as xlsxwriter writes it (cached: dates repeat)."""
@@ -298,7 +293,7 @@ _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 
 
-def _inline_string(ref: str, xf: int, text: str) -> str:
+def _inline_string(ref: str, xf: str, text: str) -> str:
     """A string cell as xlsxwriter writes it in ``constant_memory`` mode (an inline string)."""
     return f'<c r="{ref}" s="{xf}{_inline_body(text)}'
 
