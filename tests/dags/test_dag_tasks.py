@@ -75,15 +75,20 @@ def test_previous_manifest_is_the_latest_earlier_month(tmp_path: Path) -> None:
     assert tasks.previous_manifest(tmp_path, date(2026, 8, 31)) is None
 
 
+def copy_delivery(delivery: Path) -> None:
+    """The fixture's delivered files (not its ground truth) into ``delivery``."""
+    for path in FIXTURE.glob("*.parquet"):
+        if not path.name.startswith("ground_truth"):
+            shutil.copy(path, delivery / path.name)
+
+
 def test_delivery_status(tmp_path: Path) -> None:
     delivery = tmp_path / "delivery"
     delivery.mkdir()
     status = tasks.delivery_status(delivery, settle_seconds=0)
     assert not status.complete
     assert "persons.parquet" in status.reason
-    for path in FIXTURE.glob("*.parquet"):
-        if not path.name.startswith("ground_truth"):
-            shutil.copy(path, delivery / path.name)
+    copy_delivery(delivery)
     assert tasks.delivery_status(delivery, settle_seconds=0).complete
     assert not tasks.delivery_status(delivery, require_marker=True, settle_seconds=0).complete
     # a file still being written (no Parquet footer yet) is not complete
@@ -101,9 +106,7 @@ def test_a_file_that_changes_while_settling_is_not_complete(tmp_path: Path) -> N
     """Size and modification time must hold still for ``settle_seconds`` (a writer may pause)."""
     delivery = tmp_path / "delivery"
     delivery.mkdir()
-    for path in FIXTURE.glob("*.parquet"):
-        if not path.name.startswith("ground_truth"):
-            shutil.copy(path, delivery / path.name)
+    copy_delivery(delivery)
     payments = delivery / "payments.parquet"
     stamp = payments.stat().st_mtime_ns
     touch = threading.Timer(0.2, os.utime, (payments,), {"ns": (stamp, stamp + 10**9)})
